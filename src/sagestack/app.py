@@ -1,0 +1,86 @@
+"""The composition root: the only place that wires settings, store, services and HTTP together."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sagestack import __version__
+from sagestack.api.pipeline import Pipeline, ServiceEndpoint
+from sagestack.api.registry import OperationRegistry
+from sagestack.config import Settings
+from sagestack.http.server import SagestackApp
+from sagestack.http.service_routing import ServiceRouter
+from sagestack.protocol.wire import protocol_for
+from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
+from sagestack.services.sagemaker.models import ModelsApi
+from sagestack.services.sagemaker.tags import TagsApi
+from sagestack.spec.catalog import SERVED_SERVICES, load_service
+from sagestack.spec.pagination import TokenCodec
+from sagestack.store.base import ResourceStore
+from sagestack.store.urls import open_store
+
+
+def build_registry(store: ResourceStore, tokens: TokenCodec) -> OperationRegistry:
+    registry = OperationRegistry()
+    for api in (
+        ModelsApi(store, tokens),
+        EndpointConfigsApi(store, tokens),
+        TagsApi(store, tokens),
+    ):
+        registry.register("sagemaker", api)
+    return registry
+
+
+def service_endpoints() -> list[ServiceEndpoint]:
+    endpoints = []
+    for name in SERVED_SERVICES:
+        model = load_service(name)
+        endpoints.append(ServiceEndpoint(name, model, protocol_for(model)))
+    return endpoints
+
+
+def _token_secret(data_dir: Path) -> bytes:
+    """The key that signs pagination tokens, kept in the data dir so tokens survive restarts."""
+    path = data_dir / "token.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    asgi: SagestackApp
+    store: ResourceStore
+    registry: OperationRegistry
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_application(settings: Settings) -> Application:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.database_url)
+    registry = build_registry(store, TokenCodec(_token_secret(settings.data_dir)))
+    asgi = SagestackApp(
+        ServiceRouter(service_endpoints()),
+        Pipeline(registry, strict_output=settings.strict_output),
+        account_id=settings.account_id,
+        default_region=settings.default_region,
+        max_body_bytes=settings.max_body_bytes,
+        reset=store.reset if settings.allow_reset else None,
+        version=__version__,
+    )
+    return Application(asgi=asgi, store=store, registry=registry)

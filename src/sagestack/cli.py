@@ -1,0 +1,124 @@
+"""The `sagestack` command: `serve` runs the server in the foreground; `coverage` reports which
+operations of each served AWS API are implemented."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+from sagestack import __version__
+from sagestack.config import DEFAULT_PORT, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sagestack.app import build_application
+
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            allow_reset=True if args.allow_reset else None,
+            log_level=args.log_level,
+        )
+    except ValueError as error:
+        print(f"sagestack: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    application = build_application(settings)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as error:
+        print(
+            f"sagestack: cannot listen on {settings.host}:{settings.port}: {error.strerror}. "
+            "Pick another port with --port or SAGESTACK_PORT.",
+            file=sys.stderr,
+        )
+        return 1
+    port = sock.getsockname()[1]
+    settings = Settings.from_env(
+        host=settings.host,
+        port=port,
+        data_dir=settings.data_dir,
+        allow_reset=settings.allow_reset,
+        log_level=settings.log_level,
+    )
+    print(_banner(settings), flush=True)
+    config = uvicorn.Config(
+        application.asgi,
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        application.close()
+    return 0
+
+
+def _banner(settings: Settings) -> str:
+    url = settings.url
+    lines = [
+        f"sagestack {__version__} listening on {url}",
+        f"  data dir: {settings.data_dir}   account: {settings.account_id}",
+        "Point AWS clients (boto3, the AWS CLI, the SageMaker SDK) at it with:",
+        f"  export AWS_ENDPOINT_URL={url}",
+        "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+        f"AWS_DEFAULT_REGION={settings.default_region}",
+        f"Health: {url}/_sagestack/health",
+    ]
+    if settings.allow_reset:
+        lines.append(f"Reset (wipes all state): POST {url}/_sagestack/reset")
+    return "\n".join(lines)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from sagestack.app import build_registry
+    from sagestack.spec.catalog import SERVED_SERVICES, load_service
+    from sagestack.spec.pagination import TokenCodec
+    from sagestack.store.memory import MemoryResourceStore
+
+    registry = build_registry(MemoryResourceStore(), TokenCodec(b"coverage"))
+    print(f"{'service':<20} {'implemented':>11} {'total':>6}")
+    for service in SERVED_SERVICES:
+        operations = load_service(service).operation_names
+        done = registry.implemented(service)
+        print(f"{service:<20} {len(done):>11} {len(operations):>6}")
+        if args.verbose:
+            for name in operations:
+                print(f"  [{'x' if name in done else ' '}] {name}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sagestack", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"sagestack {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; SAGESTACK_HOST)")
+    serve.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    serve.add_argument("--data-dir", help="where state lives (default ~/.sagestack)")
+    serve.add_argument(
+        "--allow-reset", action="store_true", help="enable POST /_sagestack/reset (for tests)"
+    )
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+    coverage = commands.add_parser("coverage", help="implemented / total operations per service")
+    coverage.add_argument("-v", "--verbose", action="store_true", help="list every operation")
+    coverage.set_defaults(run=_coverage)
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result

@@ -1,0 +1,73 @@
+"""Settings: one frozen object, built once from command-line flags and SAGESTACK_* variables.
+
+No other module reads the environment; everything that needs a setting is handed this object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_PORT = 6161
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path.home() / ".sagestack"
+    account_id: str = DEFAULT_ACCOUNT_ID
+    default_region: str = DEFAULT_REGION
+    allow_reset: bool = False
+    #: Largest request body accepted, in bytes; a larger one is refused before it is read whole.
+    max_body_bytes: int = 16 * 1024 * 1024
+    #: Check every response against its botocore output shape (tests turn this on).
+    strict_output: bool = False
+    log_level: str = "info"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'sagestack.db'}"
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from SAGESTACK_* variables; `overrides` (flags given on the command line) win."""
+        env = os.environ if environ is None else environ
+        settings = cls()
+        from_env: dict[str, object] = {}
+        if "SAGESTACK_HOST" in env:
+            from_env["host"] = env["SAGESTACK_HOST"]
+        if "SAGESTACK_PORT" in env:
+            from_env["port"] = int(env["SAGESTACK_PORT"])
+        if "SAGESTACK_DATA_DIR" in env:
+            from_env["data_dir"] = Path(env["SAGESTACK_DATA_DIR"]).expanduser()
+        if "SAGESTACK_ACCOUNT_ID" in env:
+            from_env["account_id"] = env["SAGESTACK_ACCOUNT_ID"]
+        if "SAGESTACK_REGION" in env:
+            from_env["default_region"] = env["SAGESTACK_REGION"]
+        if "SAGESTACK_ALLOW_RESET" in env:
+            from_env["allow_reset"] = _truthy(env["SAGESTACK_ALLOW_RESET"])
+        if "SAGESTACK_STRICT_OUTPUT" in env:
+            from_env["strict_output"] = _truthy(env["SAGESTACK_STRICT_OUTPUT"])
+        if "SAGESTACK_LOG_LEVEL" in env:
+            from_env["log_level"] = env["SAGESTACK_LOG_LEVEL"].lower()
+        from_env.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in from_env:
+            from_env["data_dir"] = Path(str(from_env["data_dir"])).expanduser()
+        settings = replace(settings, **from_env)  # type: ignore[arg-type]
+        if not (len(settings.account_id) == 12 and settings.account_id.isdigit()):
+            raise ValueError(f"account id must be 12 digits, got {settings.account_id!r}")
+        return settings

@@ -1,0 +1,182 @@
+"""The ASGI application: one port, every service.
+
+It reads a request (refusing oversized bodies before reading them), answers sagestack's own
+`/_sagestack/*` routes, routes everything else to a service and hands it to the pipeline, then
+writes one log line per request: service.operation, status, milliseconds, request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sagestack.api.context import Caller
+from sagestack.api.pipeline import Pipeline, ServiceEndpoint
+from sagestack.http.identity import credential_scope
+from sagestack.http.service_routing import ServiceRouter
+from sagestack.protocol.messages import HttpRequest, HttpResponse
+from sagestack.spec.errors import RequestEntityTooLarge, ServiceError, UnknownOperationException
+
+LOG = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class SagestackApp:
+    def __init__(
+        self,
+        router: ServiceRouter,
+        pipeline: Pipeline,
+        *,
+        account_id: str,
+        default_region: str,
+        max_body_bytes: int,
+        reset: Callable[[], None] | None = None,
+        version: str = "",
+    ) -> None:
+        self._router = router
+        self._pipeline = pipeline
+        self._account_id = account_id
+        self._default_region = default_region
+        self._max_body_bytes = max_body_bytes
+        self._reset = reset
+        self._version = version
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        request = HttpRequest(
+            method=scope["method"],
+            path=raw_path.decode("latin-1"),
+            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            headers=headers,
+            host=headers.get("host", ""),
+        )
+        if request.path.startswith("/_sagestack/"):
+            await _send(send, self._internal(request))
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body_bytes:
+            body = None
+        else:
+            body = await _read_body(receive, self._max_body_bytes)
+        if body:
+            request = HttpRequest(
+                request.method, request.path, request.query, headers, body, request.host
+            )
+        creds = credential_scope(request)
+        endpoint = self._router.route(request, creds)
+        if endpoint is None or body is None:
+            response, label, code = self._refuse(request, endpoint, request_id, body is None)
+        else:
+            caller = Caller(
+                access_key_id=creds.access_key_id if creds else "",
+                account=self._account_id,
+                region=creds.region if creds else self._default_region,
+            )
+            outcome = await self._pipeline.handle(endpoint, request, caller, request_id)
+            response, code = outcome.response, outcome.error_code
+            label = f"{endpoint.name}.{outcome.operation}"
+        await _send(send, response)
+        LOG.info(
+            "%s %d %.1fms %s%s",
+            label,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+            f" {code}" if code else "",
+        )
+
+    def _refuse(
+        self,
+        request: HttpRequest,
+        endpoint: ServiceEndpoint | None,
+        request_id: str,
+        too_large: bool,
+    ) -> tuple[HttpResponse, str, str]:
+        error: ServiceError
+        if too_large:
+            error = RequestEntityTooLarge(
+                f"Request body exceeds the maximum of {self._max_body_bytes} bytes."
+            )
+        else:
+            target = request.headers.get("x-amz-target", "")
+            error = UnknownOperationException(f"Operation {target} is not supported.")
+        if endpoint is not None:
+            response = endpoint.protocol.serialize_error(
+                error, None, request_id, method=request.method
+            )
+            return response, f"{endpoint.name}.?", error.code
+        return _json_error(error, request_id), "?", error.code
+
+    def _internal(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/_sagestack/health" and request.method in {"GET", "HEAD"}:
+            services = sorted(self._router.endpoints)
+            return _json(200, {"status": "ok", "version": self._version, "services": services})
+        if request.path == "/_sagestack/reset" and self._reset is not None:
+            if request.method != "POST":
+                return _json(405, {"message": "Use POST to reset."})
+            self._reset()
+            LOG.warning("all state was reset through /_sagestack/reset")
+            return _json(200, {"reset": True})
+        return _json(404, {"message": f"No sagestack route {request.method} {request.path}."})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if not any(name == b"content-length" for name, _ in headers):
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
+    body = json.dumps(payload).encode()
+    return HttpResponse(status, [("content-type", "application/json")], body)
+
+
+def _json_error(error: ServiceError, request_id: str) -> HttpResponse:
+    body = json.dumps({"__type": error.code, "message": error.message}).encode()
+    headers = [("content-type", "application/x-amz-json-1.1"), ("x-amzn-requestid", request_id)]
+    return HttpResponse(error.status or 400, headers, body)

@@ -1,0 +1,78 @@
+"""What every SageMaker resource API shares: create, fetch, delete and list records by name,
+with SageMaker's own wording for "already exists" and "could not find"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sagestack.api.context import RequestContext
+from sagestack.resources.arns import arn
+from sagestack.resources.lifecycles import created_event, deleted_event
+from sagestack.resources.records import ResourceRecord
+from sagestack.services.sagemaker.listing import ListRules, list_records
+from sagestack.services.sagemaker.tags import checked_tags
+from sagestack.spec.errors import ValidationException
+from sagestack.spec.pagination import TokenCodec
+from sagestack.store.base import RecordExists, ResourceStore
+
+
+class ResourceApi:
+    """Base of the per-family APIs. `noun` is how SageMaker names the kind in messages."""
+
+    kind: str
+    noun: str
+
+    def __init__(self, store: ResourceStore, tokens: TokenCodec) -> None:
+        self.store = store
+        self.tokens = tokens
+
+    def arn_of(self, ctx: RequestContext, name: str) -> str:
+        return arn(self.kind, ctx.account, ctx.region, name)
+
+    def create_record(
+        self,
+        ctx: RequestContext,
+        name: str,
+        spec: Mapping[str, Any],
+        tags: Sequence[Mapping[str, str]] | None = None,
+        status: str | None = None,
+    ) -> ResourceRecord:
+        record = ResourceRecord(
+            kind=self.kind,
+            account=ctx.account,
+            region=ctx.region,
+            name=name,
+            arn=self.arn_of(ctx, name),
+            spec=spec,
+            creation_time=ctx.now,
+            last_modified_time=ctx.now,
+            status=status,
+        )
+        try:
+            self.store.insert(record, tags=checked_tags(tags or []), event=created_event(record))
+        except RecordExists:
+            raise ValidationException(
+                f'Cannot create already existing {self.noun} "{record.arn}".'
+            ) from None
+        return record
+
+    def require(self, ctx: RequestContext, name: str) -> ResourceRecord:
+        record = self.store.get(self.kind, ctx.account, ctx.region, name)
+        if record is None:
+            raise ValidationException(f'Could not find {self.noun} "{self.arn_of(ctx, name)}".')
+        return record
+
+    def delete_record(self, ctx: RequestContext, name: str) -> ResourceRecord:
+        record = self.require(ctx, name)
+        removed = self.store.delete(
+            self.kind, ctx.account, ctx.region, name, event=deleted_event(record, now=ctx.now)
+        )
+        if removed is None:  # deleted by a concurrent request in between
+            raise ValidationException(f'Could not find {self.noun} "{record.arn}".')
+        return removed
+
+    def list_page(
+        self, ctx: RequestContext, request: Mapping[str, Any], rules: ListRules
+    ) -> tuple[list[ResourceRecord], str | None]:
+        return list_records(self.store, self.tokens, ctx, request, rules)
