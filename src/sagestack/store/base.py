@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -60,7 +61,11 @@ class Page:
 
 class ResourceStore(Protocol):
     def insert(
-        self, record: ResourceRecord, *, tags: Sequence[tuple[str, str]] = (), event: Event | None = None
+        self,
+        record: ResourceRecord,
+        *,
+        tags: Sequence[tuple[str, str]] = (),
+        event: Event | None = None,
     ) -> None:
         """Store a new record (and its tags and event) in one transaction; RecordExists on clash."""
 
@@ -84,14 +89,19 @@ class ResourceStore(Protocol):
 
     def list(self, kind: str, account: str, region: str, query: ListQuery) -> Page: ...
 
-    def events(self, *, after_id: int = 0, arn: str | None = None, limit: int = 1000) -> list[Event]:
+    def events(
+        self, *, after_id: int = 0, arn: str | None = None, limit: int = 1000
+    ) -> builtins.list[Event]:
         """Events in id order, oldest first."""
 
-    def tags(self, arn: str) -> list[tuple[str, str]]:
+    def tags(self, arn: str) -> builtins.list[tuple[str, str]]:
         """The tags on an ARN in the order their keys were first added."""
 
     def put_tags(self, arn: str, tags: Sequence[tuple[str, str]]) -> None:
-        """Add tags, overwriting the value of a key already present (its position is kept)."""
+        """Add tags, overwriting the value of a key already present (its position is kept).
+
+        RecordNotFound when no record has this ARN: tags live and die with their resource.
+        """
 
     def remove_tags(self, arn: str, keys: Sequence[str]) -> None: ...
 
