@@ -109,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server in the foreground")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1; SAGESTACK_HOST)")
-    serve.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    serve.add_argument(
+        "--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
     serve.add_argument("--data-dir", help="where state lives (default ~/.sagestack)")
     serve.add_argument(
         "--allow-reset", action="store_true", help="enable POST /_sagestack/reset (for tests)"

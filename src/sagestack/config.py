@@ -44,7 +44,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from SAGESTACK_* variables; `overrides` (flags given on the command line) win."""
+        """Settings from SAGESTACK_* variables; `overrides` (command-line flags) win."""
         env = os.environ if environ is None else environ
         settings = cls()
         from_env: dict[str, object] = {}

@@ -25,21 +25,34 @@ def aws(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     }
     return subprocess.run(
         [AWS, "--endpoint-url", server.url, "--output", "json", *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
 def test_cli_model_lifecycle(server: ServerProcess, sagemaker: Any) -> None:
     assert json.loads(aws(server, "sagemaker", "list-models").stdout) == {"Models": []}
     created = aws(
-        server, "sagemaker", "create-model", "--model-name", "cli-model",
-        "--execution-role-arn", "arn:aws:iam::123456789012:role/R",
-        "--primary-container", "Image=123.dkr.ecr.us-east-1.amazonaws.com/kmeans:1",
-        "--tags", "Key=owner,Value=cli",
+        server,
+        "sagemaker",
+        "create-model",
+        "--model-name",
+        "cli-model",
+        "--execution-role-arn",
+        "arn:aws:iam::123456789012:role/R",
+        "--primary-container",
+        "Image=123.dkr.ecr.us-east-1.amazonaws.com/kmeans:1",
+        "--tags",
+        "Key=owner,Value=cli",
     )
     assert created.returncode == 0, created.stderr
     arn = json.loads(created.stdout)["ModelArn"]
-    described = json.loads(aws(server, "sagemaker", "describe-model", "--model-name", "cli-model").stdout)
+    described = json.loads(
+        aws(server, "sagemaker", "describe-model", "--model-name", "cli-model").stdout
+    )
     assert described["ModelArn"] == arn
     assert isinstance(described["CreationTime"], float | int | str)
     tags = json.loads(aws(server, "sagemaker", "list-tags", "--resource-arn", arn).stdout)

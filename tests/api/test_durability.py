@@ -20,12 +20,18 @@ def test_models_configs_and_tags_survive_restart(data_dir: Path) -> None:
         arn = create(client, "durable", Tags=[{"Key": "k", "Value": "v"}])["ModelArn"]
         client.create_endpoint_config(
             EndpointConfigName="durable-config",
-            ProductionVariants=[{"VariantName": "v", "ModelName": "durable",
-                                 "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+            ProductionVariants=[
+                {
+                    "VariantName": "v",
+                    "ModelName": "durable",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
+            ],
         )
         for index in range(3):
             create(client, f"page-{index}")
-        token = client.list_models(MaxResults=2, SortBy="Name")["NextToken"]
+        token = client.list_models(MaxResults=2, SortBy="Name", SortOrder="Ascending")["NextToken"]
     finally:
         first.stop()
     second = ServerProcess(data_dir).start()
@@ -35,7 +41,9 @@ def test_models_configs_and_tags_survive_restart(data_dir: Path) -> None:
         assert client.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
         config = client.describe_endpoint_config(EndpointConfigName="durable-config")
         assert config["ProductionVariants"][0]["ModelName"] == "durable"
-        rest = client.list_models(MaxResults=2, SortBy="Name", NextToken=token)
+        rest = client.list_models(
+            MaxResults=2, SortBy="Name", SortOrder="Ascending", NextToken=token
+        )
         assert [m["ModelName"] for m in rest["Models"]] == ["page-1", "page-2"]
     finally:
         second.stop()

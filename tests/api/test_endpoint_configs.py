@@ -58,11 +58,13 @@ def test_serverless_variant(sagemaker: Any) -> None:
     create_model(sagemaker, "model-a")
     sagemaker.create_endpoint_config(
         EndpointConfigName="serverless",
-        ProductionVariants=[{
-            "VariantName": "AllTraffic",
-            "ModelName": "model-a",
-            "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
-        }],
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "model-a",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
     )
     described = sagemaker.describe_endpoint_config(EndpointConfigName="serverless")
     assert described["ProductionVariants"][0]["ServerlessConfig"]["MemorySizeInMB"] == 2048
@@ -72,7 +74,10 @@ def test_serverless_variant(sagemaker: Any) -> None:
     ("variants", "fragment"),
     [
         ([variant(), variant()], "unique"),
-        ([variant(model="nope")], 'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/nope"'),
+        (
+            [variant(model="nope")],
+            'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/nope"',
+        ),
         ([{"VariantName": "v", "ModelName": "model-a"}], "InstanceType"),
         ([variant(ServerlessConfig={"MemorySizeInMB": 2048, "MaxConcurrency": 1})], "Serverless"),
         ([variant(InitialVariantWeight=0.0)], "InitialVariantWeight"),

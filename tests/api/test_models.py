@@ -95,7 +95,8 @@ def test_create_model_duplicate_name_raises_validation_exception(sagemaker: Any)
     code, message, _ = error_of(excinfo)
     assert code == "ValidationException"
     assert message == (
-        'Cannot create already existing model "arn:aws:sagemaker:us-east-1:000000000000:model/twice".'
+        "Cannot create already existing model "
+        '"arn:aws:sagemaker:us-east-1:000000000000:model/twice".'
     )
 
 
@@ -147,8 +148,13 @@ def test_list_models_defaults_to_newest_first_and_paginates(sagemaker: Any) -> N
     assert len(first["Models"]) == 10
     assert first["Models"][0]["ModelName"] == "m-24"
     assert "NextToken" in first
-    names = [m["ModelName"] for page in sagemaker.get_paginator("list_models").paginate(
-        PaginationConfig={"PageSize": 7}) for m in page["Models"]]
+    names = [
+        m["ModelName"]
+        for page in sagemaker.get_paginator("list_models").paginate(
+            PaginationConfig={"PageSize": 7}
+        )
+        for m in page["Models"]
+    ]
     assert names == [f"m-{index:02d}" for index in reversed(range(25))]
 
 

@@ -37,9 +37,7 @@ def test_list_tags_paginates(sagemaker: Any) -> None:
 
 def test_more_than_50_tags_is_rejected(sagemaker: Any) -> None:
     arn = create(sagemaker, "full")["ModelArn"]
-    sagemaker.add_tags(
-        ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)]
-    )
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
     with pytest.raises(ClientError) as excinfo:
         sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
     assert error_of(excinfo)[0] == "ValidationException"

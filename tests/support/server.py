@@ -29,7 +29,16 @@ class ServerProcess:
         }
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sagestack", "serve", "--port", "0", "--data-dir", str(self.data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "sagestack",
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                str(self.data_dir),
+            ],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

@@ -1,4 +1,4 @@
-"""Who is calling and where (Caller), and everything a handler knows of its request (RequestContext)."""
+"""Who is calling and where (Caller); what a handler knows of its request (RequestContext)."""
 
 from __future__ import annotations
 

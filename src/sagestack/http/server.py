@@ -70,11 +70,7 @@ class SagestackApp:
         if request.path.startswith("/_sagestack/"):
             await _send(send, self._internal(request))
             return
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_body_bytes:
-            body = None
-        else:
-            body = await _read_body(receive, self._max_body_bytes)
+        body = await _read_body(receive, self._max_body_bytes)
         if body:
             request = HttpRequest(
                 request.method, request.path, request.query, headers, body, request.host
@@ -108,7 +104,7 @@ class SagestackApp:
         endpoint: ServiceEndpoint | None,
         request_id: str,
         too_large: bool,
-    ) -> tuple[HttpResponse, str, str]:
+    ) -> tuple[HttpResponse, str, str | None]:
         error: ServiceError
         if too_large:
             error = RequestEntityTooLarge(
@@ -148,19 +144,24 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it grows past `limit`."""
+    """The whole body, or None when it is larger than `limit`.
+
+    An oversized body is still read to its end (and dropped) so the client gets the error
+    response rather than a connection reset.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                return None
+        size += len(chunk)
+        if chunk and size <= limit:
             chunks.append(chunk)
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            break
+    if size > limit:
+        return None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _send(send: Send, response: HttpResponse) -> None:

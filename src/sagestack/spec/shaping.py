@@ -21,7 +21,7 @@ _projectors: dict[int, tuple[Shape, _Projector | None]] = {}
 
 
 def _identity_if_flat(shape: Shape) -> _Projector | None:
-    """None means "values of this shape pass through unchanged" (scalars, and containers of them)."""
+    """None means "values of this shape pass through unchanged" (scalars and their containers)."""
     cached = _projectors.get(id(shape))
     if cached is not None:
         return cached[1]
@@ -75,4 +75,6 @@ def check_output(output: Mapping[str, Any], shape: StructureShape | None, operat
         return
     report = ParamValidator().validate(output, shape)
     if report.has_errors():
-        raise InternalFailure(f"{operation} produced output that violates its shape: {report.generate_report()}")
+        raise InternalFailure(
+            f"{operation} produced output that violates its shape: {report.generate_report()}"
+        )

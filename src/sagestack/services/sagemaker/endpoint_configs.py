@@ -86,10 +86,11 @@ class EndpointConfigsApi(ResourceApi):
                 "or ServerlessConfig."
             )
         model_name = variant.get("ModelName")
-        if model_name is not None:
-            if self.store.get(ModelsApi.kind, ctx.account, ctx.region, model_name) is None:
-                model_arn = arn(ModelsApi.kind, ctx.account, ctx.region, model_name)
-                raise ValidationException(f'Could not find model "{model_arn}".')
+        if model_name is None:
+            return
+        if self.store.get(ModelsApi.kind, ctx.account, ctx.region, model_name) is None:
+            model_arn = arn(ModelsApi.kind, ctx.account, ctx.region, model_name)
+            raise ValidationException(f'Could not find model "{model_arn}".')
 
     @operation("DescribeEndpointConfig")
     def describe_endpoint_config(
@@ -110,9 +111,7 @@ class EndpointConfigsApi(ResourceApi):
         return output
 
     @operation("ListEndpointConfigs")
-    def list_endpoint_configs(
-        self, ctx: RequestContext, request: dict[str, Any]
-    ) -> dict[str, Any]:
+    def list_endpoint_configs(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         records, next_token = self.list_page(ctx, request, LIST_ENDPOINT_CONFIGS)
         configs = [
             {

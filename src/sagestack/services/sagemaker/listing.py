@@ -102,6 +102,8 @@ def _decode_cursor(codec: TokenCodec, token: str, fingerprint: str) -> tuple[str
         or not isinstance(cursor[0], str | float | int)
         or not isinstance(cursor[1], str)
     ):
-        raise ValidationException("Invalid pagination token: NextToken is malformed, expired, "
-                                  "or was issued for a different request.")
+        raise ValidationException(
+            "Invalid pagination token: NextToken is malformed, expired, "
+            "or was issued for a different request."
+        )
     return cursor[0], cursor[1]

@@ -68,9 +68,7 @@ class ModelsApi(ResourceApi):
             output["PrimaryContainer"] = _described_container(output["PrimaryContainer"])
         if "Containers" in output:
             output["Containers"] = [_described_container(c) for c in output["Containers"]]
-        output.update(
-            ModelName=record.name, ModelArn=record.arn, CreationTime=record.creation_time
-        )
+        output.update(ModelName=record.name, ModelArn=record.arn, CreationTime=record.creation_time)
         output.setdefault("EnableNetworkIsolation", False)
         return output
 

@@ -1,4 +1,4 @@
-"""AddTags, ListTags and DeleteTags on the ARN of any resource sagestack holds, with AWS's limits."""
+"""AddTags, ListTags and DeleteTags on the ARN of any resource sagestack holds, with AWS limits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.spec.errors import ValidationException
 from sagestack.spec.pagination import InvalidToken, TokenCodec
-from sagestack.store.base import ResourceStore
+from sagestack.store.base import RecordNotFound, ResourceStore
 
 MAX_TAGS_PER_RESOURCE = 50
 RESERVED_PREFIX = "aws:"
@@ -55,7 +55,10 @@ class TagsApi:
                 f"Adding these tags would give {resource_arn} {total} tags; "
                 f"a resource can have at most {MAX_TAGS_PER_RESOURCE}."
             )
-        self._store.put_tags(resource_arn, new)
+        try:
+            self._store.put_tags(resource_arn, new)
+        except RecordNotFound:  # deleted since it was checked
+            raise ValidationException(f"Resource {resource_arn} does not exist.") from None
         return {"Tags": [{"Key": key, "Value": value} for key, value in new]}
 
     @operation("ListTags")
@@ -80,8 +83,10 @@ class TagsApi:
             payload = {}
         start = payload.get("i")
         if payload.get("t") != resource_arn or not isinstance(start, int) or start < 0:
-            raise ValidationException("Invalid pagination token: NextToken is malformed, "
-                                      "expired, or was issued for a different request.")
+            raise ValidationException(
+                "Invalid pagination token: NextToken is malformed, "
+                "expired, or was issued for a different request."
+            )
         return start
 
     @operation("DeleteTags")
