@@ -19,7 +19,7 @@ from sagestack.protocol.shape_cache import compile_once, shape_key
 from sagestack.protocol.wire_errors import ErrorCatalog
 from sagestack.protocol.wire_types import decode_blob, parse_timestamp
 from sagestack.protocol.xml_codec import XmlCodec, element_name, text_element
-from sagestack.spec.errors import ServiceError, UnknownOperationException, ValidationException
+from sagestack.spec.errors import ServiceError, ValidationException
 
 #: A form param tree: each key's dotted parts as nested dicts; a param's own value under "".
 _Node = dict[str, Any]
@@ -43,7 +43,12 @@ class QueryProtocol:
     def resolve(self, request: HttpRequest) -> OperationModel:
         action = _form(request).get("Action", "")
         if action not in self._operations:
-            raise UnknownOperationException(f"Operation {action or '(none)'} is not supported.")
+            version = self.service_model.api_version
+            raise ServiceError(
+                f"Could not find operation {action} for version {version}",
+                code="InvalidAction",
+                status=400,
+            )
         return self.service_model.operation_model(action)
 
     def parse(self, request: HttpRequest, operation: OperationModel) -> dict[str, Any]:

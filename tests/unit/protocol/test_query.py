@@ -8,7 +8,7 @@ import pytest
 
 from sagestack.protocol.messages import HttpRequest
 from sagestack.protocol.wire import protocol_for
-from sagestack.spec.errors import UnknownOperationException, ValidationException
+from sagestack.spec.errors import ServiceError, ValidationException
 from tests.unit.protocol.botocore_wire import service
 
 STS = protocol_for(service("sts"))
@@ -54,9 +54,10 @@ def test_unconvertible_values_are_validation_errors() -> None:
 
 
 @pytest.mark.parametrize("body", [b"Action=Nope&Version=2011-06-15", b"Version=2011-06-15"])
-def test_unknown_or_missing_action(body: bytes) -> None:
-    with pytest.raises(UnknownOperationException, match="is not supported"):
+def test_unknown_or_missing_action_is_invalid_action(body: bytes) -> None:
+    with pytest.raises(ServiceError, match="Could not find operation") as excinfo:
         STS.resolve(HttpRequest("POST", "/", headers=FORM, body=body))
+    assert (excinfo.value.code, excinfo.value.status) == ("InvalidAction", 400)
 
 
 def test_response_wraps_the_result_and_request_id() -> None:
