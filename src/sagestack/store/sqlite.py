@@ -27,6 +27,7 @@ from sagestack.store.base import (
     RecordExists,
     RecordNotFound,
 )
+from sagestack.store.documents import JsonDocument
 from sagestack.store.keyset import check_query, cursor_of
 
 _MIGRATION_FILE = re.compile(r"(\d{4})_\w+\.sql")
@@ -58,6 +59,8 @@ _INSERT_EVENT = (
 
 
 def _dumps(value: Any) -> str:
+    if isinstance(value, JsonDocument):
+        return value.to_json()
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -69,11 +72,11 @@ def _record(row: Sequence[Any]) -> ResourceRecord:
         region=region,
         name=name,
         arn=arn,
-        spec=json.loads(spec),
+        spec=JsonDocument(spec),
         creation_time=created,
         last_modified_time=modified,
         status=status,
-        state=json.loads(state),
+        state=JsonDocument(state),
         generation=generation,
     )
 
