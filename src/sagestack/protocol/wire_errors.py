@@ -13,6 +13,9 @@ from botocore.model import ServiceModel, StructureShape
 
 from sagestack.spec.errors import ServiceError
 
+#: Unmodelled errors that query-style services (STS, IAM, CloudWatch) spell differently.
+_QUERY_SPELLINGS = {"ValidationException": "ValidationError"}
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorModel:
@@ -37,7 +40,8 @@ class ErrorCatalog:
         shape = self._shapes.get(error.code)
         details = shape.metadata.get("error", {}) if shape is not None else {}
         status = error.status or details.get("httpStatusCode") or 400
-        return ErrorModel(int(status), details.get("code") or error.code, shape)
+        query_code = details.get("code") or _QUERY_SPELLINGS.get(error.code, error.code)
+        return ErrorModel(int(status), query_code, shape)
 
     @staticmethod
     def json_message_key(shape: StructureShape | None) -> str:

@@ -72,3 +72,9 @@ def test_response_wraps_the_result_and_request_id() -> None:
         "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata>"
         "</GetCallerIdentityResponse>"
     )
+
+
+def test_validation_errors_are_spelled_validation_error() -> None:
+    response = STS.serialize_error(ValidationException("bad"), None, "rid")
+    assert b"<Code>ValidationError</Code>" in response.body
+    assert response.status == 400
