@@ -20,7 +20,7 @@ _Projector = Callable[[Any], Any]
 _projectors: dict[int, tuple[Shape, _Projector | None]] = {}
 
 
-def _identity_if_flat(shape: Shape) -> _Projector | None:
+def _projector(shape: Shape) -> _Projector | None:
     """None means "values of this shape pass through unchanged" (scalars and their containers)."""
     cached = _projectors.get(id(shape))
     if cached is not None:
@@ -34,7 +34,7 @@ def _build(shape: Shape) -> _Projector | None:
     if isinstance(shape, StructureShape):
         if shape.metadata.get("document"):
             return None
-        members = {name: _identity_if_flat(member) for name, member in shape.members.items()}
+        members = {name: _projector(member) for name, member in shape.members.items()}
 
         def project_structure(value: Any) -> Any:
             out = {}
@@ -47,12 +47,12 @@ def _build(shape: Shape) -> _Projector | None:
 
         return project_structure
     if isinstance(shape, ListShape):
-        inner_list = _identity_if_flat(shape.member)
+        inner_list = _projector(shape.member)
         if inner_list is None:
             return None
         return lambda value: [inner_list(item) for item in value]
     if isinstance(shape, MapShape):
-        inner_map = _identity_if_flat(shape.value)
+        inner_map = _projector(shape.value)
         if inner_map is None:
             return None
         return lambda value: {key: inner_map(item) for key, item in value.items()}
@@ -63,7 +63,7 @@ def shape_output(output: Mapping[str, Any], shape: StructureShape | None) -> dic
     """The output restricted to `shape`'s members with None values dropped."""
     if shape is None:
         return {}
-    projector = _identity_if_flat(shape)
+    projector = _projector(shape)
     assert projector is not None
     result: dict[str, Any] = projector(output)
     return result

@@ -23,6 +23,11 @@ from sagestack.spec.errors import ValidationException
 from sagestack.spec.pagination import InvalidToken, TokenCodec
 from sagestack.store.base import ListQuery, ResourceStore
 
+INVALID_TOKEN = (
+    "Invalid pagination token: NextToken is malformed, expired, "
+    "or was issued for a different request."
+)
+
 _TIME_FILTERS = {
     "CreationTimeAfter": "created_after",
     "CreatedAfter": "created_after",
@@ -102,8 +107,5 @@ def _decode_cursor(codec: TokenCodec, token: str, fingerprint: str) -> tuple[str
         or not isinstance(cursor[0], str | float | int)
         or not isinstance(cursor[1], str)
     ):
-        raise ValidationException(
-            "Invalid pagination token: NextToken is malformed, expired, "
-            "or was issued for a different request."
-        )
+        raise ValidationException(INVALID_TOKEN)
     return cursor[0], cursor[1]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
+from sagestack.services.sagemaker.listing import INVALID_TOKEN
 from sagestack.spec.errors import ValidationException
 from sagestack.spec.pagination import InvalidToken, TokenCodec
 from sagestack.store.base import RecordNotFound, ResourceStore
@@ -83,10 +84,7 @@ class TagsApi:
             payload = {}
         start = payload.get("i")
         if payload.get("t") != resource_arn or not isinstance(start, int) or start < 0:
-            raise ValidationException(
-                "Invalid pagination token: NextToken is malformed, "
-                "expired, or was issued for a different request."
-            )
+            raise ValidationException(INVALID_TOKEN)
         return start
 
     @operation("DeleteTags")
