@@ -8,6 +8,7 @@ import logging
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sagestack import __version__
 from sagestack.config import DEFAULT_PORT, Settings
@@ -47,13 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 1
     port = sock.getsockname()[1]
-    settings = Settings.from_env(
-        host=settings.host,
-        port=port,
-        data_dir=settings.data_dir,
-        allow_reset=settings.allow_reset,
-        log_level=settings.log_level,
-    )
+    settings = replace(settings, port=port)  # the port actually bound (0 picks one)
     print(_banner(settings), flush=True)
     config = uvicorn.Config(
         application.asgi,

@@ -60,21 +60,19 @@ class SagestackApp:
         request_id = str(uuid.uuid4())
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        request = HttpRequest(
-            method=scope["method"],
-            path=raw_path.decode("latin-1"),
-            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
-            headers=headers,
-            host=headers.get("host", ""),
-        )
-        if request.path.startswith("/_sagestack/"):
-            await _send(send, self._internal(request))
+        path = raw_path.decode("latin-1")
+        if path.startswith("/_sagestack/"):
+            await _send(send, self._internal(scope["method"], path))
             return
         body = await _read_body(receive, self._max_body_bytes)
-        if body:
-            request = HttpRequest(
-                request.method, request.path, request.query, headers, body, request.host
-            )
+        request = HttpRequest(
+            method=scope["method"],
+            path=path,
+            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            headers=headers,
+            body=body or b"",
+            host=headers.get("host", ""),
+        )
         creds = credential_scope(request)
         endpoint = self._router.route(request, creds)
         if endpoint is None or body is None:
@@ -120,17 +118,17 @@ class SagestackApp:
             return response, f"{endpoint.name}.?", error.code
         return _json_error(error, request_id), "?", error.code
 
-    def _internal(self, request: HttpRequest) -> HttpResponse:
-        if request.path == "/_sagestack/health" and request.method in {"GET", "HEAD"}:
+    def _internal(self, method: str, path: str) -> HttpResponse:
+        if path == "/_sagestack/health" and method in {"GET", "HEAD"}:
             services = sorted(self._router.endpoints)
             return _json(200, {"status": "ok", "version": self._version, "services": services})
-        if request.path == "/_sagestack/reset" and self._reset is not None:
-            if request.method != "POST":
+        if path == "/_sagestack/reset" and self._reset is not None:
+            if method != "POST":
                 return _json(405, {"message": "Use POST to reset."})
             self._reset()
             LOG.warning("all state was reset through /_sagestack/reset")
             return _json(200, {"reset": True})
-        return _json(404, {"message": f"No sagestack route {request.method} {request.path}."})
+        return _json(404, {"message": f"No sagestack route {method} {path}."})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
