@@ -19,12 +19,40 @@ from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.spec.catalog import SERVED_SERVICES, load_service
 from sagestack.spec.pagination import TokenCodec
+from sagestack.storage.local import LocalObjectStore
 from sagestack.store.base import ResourceStore
 from sagestack.store.urls import open_store
 
 
-def build_registry(store: ResourceStore, tokens: TokenCodec) -> OperationRegistry:
+@dataclass(frozen=True, slots=True)
+class Backends:
+    """Everything with state, opened once: what the services are built on."""
+
+    store: ResourceStore
+    tokens: TokenCodec
+    #: The data dir's own object store, served as S3 on sagestack's port.
+    objects: LocalObjectStore
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.objects.reset()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_backends(settings: Settings) -> Backends:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Backends(
+        store=open_store(settings.database_url),
+        tokens=TokenCodec(_token_secret(settings.data_dir)),
+        objects=LocalObjectStore(settings.objects_dir),
+    )
+
+
+def build_registry(backends: Backends) -> OperationRegistry:
     registry = OperationRegistry()
+    store, tokens = backends.store, backends.tokens
     for api in (
         ModelsApi(store, tokens),
         EndpointConfigsApi(store, tokens),
@@ -63,24 +91,23 @@ def _token_secret(data_dir: Path) -> bytes:
 @dataclass(frozen=True, slots=True)
 class Application:
     asgi: SagestackApp
-    store: ResourceStore
+    backends: Backends
     registry: OperationRegistry
 
     def close(self) -> None:
-        self.store.close()
+        self.backends.close()
 
 
 def build_application(settings: Settings) -> Application:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.database_url)
-    registry = build_registry(store, TokenCodec(_token_secret(settings.data_dir)))
+    backends = open_backends(settings)
+    registry = build_registry(backends)
     asgi = SagestackApp(
         ServiceRouter(service_endpoints()),
         Pipeline(registry, strict_output=settings.strict_output),
         account_id=settings.account_id,
         default_region=settings.default_region,
         max_body_bytes=settings.max_body_bytes,
-        reset=store.reset if settings.allow_reset else None,
+        reset=backends.reset if settings.allow_reset else None,
         version=__version__,
     )
-    return Application(asgi=asgi, store=store, registry=registry)
+    return Application(asgi=asgi, backends=backends, registry=registry)

@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from sagestack import __version__
 from sagestack.config import DEFAULT_PORT, Settings
@@ -81,12 +82,15 @@ def _banner(settings: Settings) -> str:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from sagestack.app import build_registry
-    from sagestack.spec.catalog import SERVED_SERVICES, load_service
-    from sagestack.spec.pagination import TokenCodec
-    from sagestack.store.memory import MemoryResourceStore
+    import tempfile
 
-    registry = build_registry(MemoryResourceStore(), TokenCodec(b"coverage"))
+    from sagestack.app import build_registry, open_backends
+    from sagestack.spec.catalog import SERVED_SERVICES, load_service
+
+    with tempfile.TemporaryDirectory(prefix="sagestack-coverage-") as scratch:
+        backends = open_backends(Settings(data_dir=Path(scratch)))
+        registry = build_registry(backends)
+        backends.close()
     print(f"{'service':<20} {'implemented':>11} {'total':>6}")
     for service in SERVED_SERVICES:
         operations = load_service(service).operation_names

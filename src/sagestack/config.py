@@ -32,10 +32,23 @@ class Settings:
     #: Check every response against its botocore output shape (tests turn this on).
     strict_output: bool = False
     log_level: str = "info"
+    #: An external S3-compatible endpoint for jobs and endpoints (None: the data dir's own store).
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str | None = None
 
     @property
     def database_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'sagestack.db'}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def logs_database(self) -> Path:
+        return self.data_dir / "logs.db"
 
     @property
     def url(self) -> str:
@@ -62,6 +75,9 @@ class Settings:
             from_env["allow_reset"] = _truthy(env["SAGESTACK_ALLOW_RESET"])
         if "SAGESTACK_STRICT_OUTPUT" in env:
             from_env["strict_output"] = _truthy(env["SAGESTACK_STRICT_OUTPUT"])
+        for name in ("endpoint_url", "access_key_id", "secret_access_key", "region"):
+            if f"SAGESTACK_S3_{name.upper()}" in env:
+                from_env[f"s3_{name}"] = env[f"SAGESTACK_S3_{name.upper()}"]
         if "SAGESTACK_LOG_LEVEL" in env:
             from_env["log_level"] = env["SAGESTACK_LOG_LEVEL"].lower()
         from_env.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""The object store: a protocol, files in the data dir, and an S3 client."""
