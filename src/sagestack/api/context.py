@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -12,6 +13,29 @@ class Caller:
     access_key_id: str
     account: str
     region: str
+    #: X-Amz-Security-Token (header or presigned query), sent with temporary credentials.
+    session_token: str | None = None
+    #: Filled in by the authenticator: the IAM/STS ARN and user id of the key's principal.
+    principal_arn: str = ""
+    user_id: str = ""
+
+
+#: Checks a request's caller (its key, token) at time `now` and returns it with its principal
+#: filled in, or raises a ServiceError (InvalidClientTokenId, ExpiredToken, ...).
+Authenticator = Callable[[Caller, float], Caller]
+
+
+def accept_any(caller: Caller, now: float) -> Caller:
+    """Every key is the account's root user (sagestack's behaviour with no IAM configured)."""
+    del now
+    return Caller(
+        caller.access_key_id,
+        caller.account,
+        caller.region,
+        caller.session_token,
+        principal_arn=f"arn:aws:iam::{caller.account}:root",
+        user_id=caller.account,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +48,5 @@ class RequestContext:
     access_key_id: str
     #: Wall-clock time the request arrived, epoch seconds: one "now" per request.
     now: float
+    principal_arn: str = ""
+    user_id: str = ""

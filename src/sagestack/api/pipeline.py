@@ -94,6 +94,8 @@ class Pipeline:
             region=caller.region,
             access_key_id=caller.access_key_id,
             now=round(self._clock(), 3),  # SageMaker's times have millisecond precision
+            principal_arn=caller.principal_arn,
+            user_id=caller.user_id,
         )
         result = handler(ctx, params)
         if is_async:

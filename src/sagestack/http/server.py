@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sagestack.api.context import Caller
+from sagestack.api.context import Authenticator, Caller, accept_any
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
 from sagestack.http.identity import credential_scope
 from sagestack.http.service_routing import ServiceRouter
@@ -41,6 +41,7 @@ class SagestackApp:
         max_body_bytes: int,
         reset: Callable[[], None] | None = None,
         version: str = "",
+        authenticate: Authenticator = accept_any,
     ) -> None:
         self._router = router
         self._pipeline = pipeline
@@ -49,6 +50,7 @@ class SagestackApp:
         self._max_body_bytes = max_body_bytes
         self._reset = reset
         self._version = version
+        self._authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -82,10 +84,20 @@ class SagestackApp:
                 access_key_id=creds.access_key_id if creds else "",
                 account=self._account_id,
                 region=creds.region if creds else self._default_region,
+                session_token=request.headers.get("x-amz-security-token")
+                or request.query_value("X-Amz-Security-Token"),
             )
-            outcome = await self._pipeline.handle(endpoint, request, caller, request_id)
-            response, code = outcome.response, outcome.error_code
-            label = f"{endpoint.name}.{outcome.operation}"
+            try:
+                caller = self._authenticate(caller, time.time())
+            except ServiceError as error:
+                response = endpoint.protocol.serialize_error(
+                    error, None, request_id, method=request.method
+                )
+                label, code = f"{endpoint.name}.?", error.code
+            else:
+                outcome = await self._pipeline.handle(endpoint, request, caller, request_id)
+                response, code = outcome.response, outcome.error_code
+                label = f"{endpoint.name}.{outcome.operation}"
         await _send(send, response)
         LOG.info(
             "%s %d %.1fms %s%s",
