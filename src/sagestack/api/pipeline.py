@@ -17,7 +17,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from sagestack.api.context import Caller, RequestContext
 from sagestack.api.registry import OperationRegistry, Output
-from sagestack.protocol.messages import HttpRequest, HttpResponse
+from sagestack.protocol.messages import ClientDisconnected, HttpRequest, HttpResponse
 from sagestack.protocol.wire import WireProtocol
 from sagestack.spec.errors import InternalFailure, NotImplementedYet, ServiceError
 from sagestack.spec.shaping import check_output, shape_output
@@ -54,6 +54,14 @@ class Pipeline:
         self._strict_output = strict_output
         self._clock = clock
 
+    def streams_body(self, endpoint: ServiceEndpoint, request: HttpRequest) -> bool:
+        """Whether `request` goes to a handler that reads its body as it arrives."""
+        try:
+            operation = endpoint.protocol.resolve(request)
+        except ServiceError:
+            return False
+        return self._registry.streams_body(endpoint.name, operation.name)
+
     async def handle(
         self, endpoint: ServiceEndpoint, request: HttpRequest, caller: Caller, request_id: str
     ) -> Outcome:
@@ -65,6 +73,11 @@ class Pipeline:
             return Outcome(response, operation.name, None)
         except ServiceError as error:
             return self._error(endpoint, operation, request, request_id, error)
+        except ClientDisconnected:
+            name = operation.name if operation is not None else "?"
+            LOG.info("request %s: %s.%s: the client went away", request_id, endpoint.name, name)
+            failure = InternalFailure("The client closed the connection.")
+            return self._error(endpoint, operation, request, request_id, failure)
         except Exception:
             name = operation.name if operation is not None else "?"
             LOG.exception("request %s: %s.%s failed", request_id, endpoint.name, name)

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,7 +20,7 @@ from sagestack.api.context import Authenticator, Caller, accept_any
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
 from sagestack.http.identity import credential_scope
 from sagestack.http.service_routing import ServiceRouter
-from sagestack.protocol.messages import HttpRequest, HttpResponse
+from sagestack.protocol.messages import BodyStream, ClientDisconnected, HttpRequest, HttpResponse
 from sagestack.spec.errors import RequestEntityTooLarge, ServiceError, UnknownOperationException
 
 LOG = logging.getLogger(__name__)
@@ -66,17 +67,26 @@ class SagestackApp:
         if path.startswith("/_sagestack/"):
             await _send(send, self._internal(scope["method"], path))
             return
-        body = await _read_body(receive, self._max_body_bytes)
         request = HttpRequest(
             method=scope["method"],
             path=path,
             query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
             headers=headers,
-            body=body or b"",
             host=headers.get("host", ""),
         )
+        body: bytes | None = b""
+        form = _is_form(request)
+        if form:  # a query-protocol request names its service in its body
+            body = await _read_body(receive, self._max_body_bytes)
+            request = replace(request, body=body or b"")
         creds = credential_scope(request)
         endpoint = self._router.route(request, creds)
+        if endpoint is not None and not form:
+            if self._pipeline.streams_body(endpoint, request):
+                request = replace(request, stream=BodyStream(_chunks(receive)))
+            else:
+                body = await _read_body(receive, self._max_body_bytes)
+                request = replace(request, body=body or b"")
         if endpoint is None or body is None:
             response, label, code = self._refuse(request, endpoint, request_id, body is None)
         else:
@@ -153,6 +163,30 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+def _is_form(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    )
+
+
+def _chunks(receive: Receive) -> Callable[[], Awaitable[bytes | None]]:
+    """The body's chunks as ASGI delivers them, then None; a disconnect raises."""
+    finished = False
+
+    async def next_chunk() -> bytes | None:
+        nonlocal finished
+        if finished:
+            return None
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected()
+        finished = not message.get("more_body", False)
+        chunk: bytes = message.get("body", b"")
+        return chunk
+
+    return next_chunk
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None when it is larger than `limit`.
 
@@ -176,9 +210,12 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 async def _send(send: Send, response: HttpResponse) -> None:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if not any(name == b"content-length" for name, _ in headers):
+    if response.stream is None and not any(name == b"content-length" for name, _ in headers):
         headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if response.stream is not None:
+        async for chunk in response.stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": response.body})
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from sagestack.protocol.messages import HttpRequest, HttpResponse
+from sagestack.protocol.messages import HttpRequest, HttpResponse, StreamingPayload
 from sagestack.protocol.uri_templates import RestRouter
 from sagestack.protocol.wire_errors import ErrorCatalog, ErrorModel
 from sagestack.protocol.wire_types import (
@@ -142,7 +142,9 @@ class RestProtocol:
                 params[name] = found
         if plan.payload is not None:
             name, member = plan.payload
-            if request.body:
+            if request.stream is not None and member.type_name == "blob":
+                params[name] = request.stream
+            elif request.body:
                 if member.type_name == "blob":
                     params[name] = request.body
                 elif member.type_name == "string":
@@ -175,10 +177,16 @@ class RestProtocol:
         if plan.status is not None and output.get(plan.status) is not None:
             status = int(output[plan.status])
         body = b""
+        stream = None
         if plan.payload is not None:
             name, member = plan.payload
             value = output.get(name)
-            if value is not None and member.type_name in _RAW_PAYLOADS:
+            if isinstance(value, StreamingPayload):
+                stream = value.chunks
+                status = value.status or status
+                if not any(key.lower() == "content-type" for key, _ in headers):
+                    headers.append(("Content-Type", "application/octet-stream"))
+            elif value is not None and member.type_name in _RAW_PAYLOADS:
                 body = raw_bytes(value)
                 if not any(key.lower() == "content-type" for key, _ in headers):
                     headers.append(("Content-Type", "application/octet-stream"))
@@ -190,7 +198,7 @@ class RestProtocol:
             shape = operation.output_shape
             assert shape is not None
             body = self._structured(headers, self._write_body(values, shape, ""))
-        return HttpResponse(status, headers, body)
+        return HttpResponse(status, headers, body, stream)
 
     def _structured(self, headers: list[tuple[str, str]], body: bytes) -> bytes:
         headers.append(("Content-Type", self.content_type))
