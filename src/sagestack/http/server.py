@@ -83,7 +83,7 @@ class SagestackApp:
         endpoint = self._router.route(request, creds)
         if endpoint is not None and not form:
             if self._pipeline.streams_body(endpoint, request):
-                request = replace(request, stream=BodyStream(_chunks(receive)))
+                request = replace(request, stream=BodyStream(_chunks(receive), headers))
             else:
                 body = await _read_body(receive, self._max_body_bytes)
                 request = replace(request, body=body or b"")

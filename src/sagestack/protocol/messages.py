@@ -7,7 +7,7 @@ there the request carries a `BodyStream` read chunk by chunk and the response a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -22,22 +22,28 @@ class BodyStream:
     object with `read`); handlers iterate instead.
     """
 
-    def __init__(self, receive: Callable[[], Awaitable[bytes | None]]) -> None:
-        """`receive` returns the next chunk, or None at the end of the body."""
+    def __init__(
+        self,
+        receive: Callable[[], Awaitable[bytes | None]],
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """`receive` returns the next chunk, or None at the end of the body. `headers` (lower-
+        case) are the request's, for handlers that decode the framing themselves (aws-chunked)."""
         self._receive = receive
+        self.headers: Mapping[str, str] = headers or {}
         self._done = False
         #: Bytes handed out so far.
         self.consumed = 0
 
     @classmethod
-    def of(cls, data: bytes) -> BodyStream:
+    def of(cls, data: bytes, headers: Mapping[str, str] | None = None) -> BodyStream:
         """A stream over bytes already in memory (tests, and bodies read before routing)."""
         pending = [data] if data else []
 
         async def receive() -> bytes | None:
             return pending.pop() if pending else None
 
-        return cls(receive)
+        return cls(receive, headers)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()

@@ -91,7 +91,7 @@ class RestXmlProtocol(RestProtocol):
         model, bound, fields = self._error_parts(error)
         headers = self._request_id_headers(request_id)
         headers.extend(bound)
-        if method == "HEAD":
+        if method == "HEAD" or model.status == 304:  # neither may carry a body
             return HttpResponse(model.status, headers, b"")
         headers.append(("Content-Type", self.content_type))
         pieces = [

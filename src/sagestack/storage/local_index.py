@@ -60,7 +60,7 @@ class Attributes:
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
     #: Content-Encoding, Cache-Control, Content-Disposition, Content-Language, Expires.
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     #: Algorithm (CRC32, SHA256, ...) → base64 value; for multipart objects "<value>-N".
     checksums: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""S3 on sagestack's port, served from the local object store."""
