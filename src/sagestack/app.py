@@ -14,9 +14,15 @@ from sagestack.config import Settings
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
 from sagestack.protocol.wire import protocol_for
+from sagestack.services.s3.buckets import BucketsApi
+from sagestack.services.s3.listing import ListingApi
+from sagestack.services.s3.multipart import MultipartApi
+from sagestack.services.s3.objects import ObjectsApi
 from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
 from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
+from sagestack.services.sts.api import StsApi
+from sagestack.services.sts.authenticator import SessionAuthenticator
 from sagestack.spec.catalog import SERVED_SERVICES, load_service
 from sagestack.spec.pagination import TokenCodec
 from sagestack.storage.local import LocalObjectStore
@@ -39,6 +45,7 @@ class Backends:
 
     def close(self) -> None:
         self.store.close()
+        self.objects.close()
 
 
 def open_backends(settings: Settings) -> Backends:
@@ -59,6 +66,14 @@ def build_registry(backends: Backends) -> OperationRegistry:
         TagsApi(store, tokens),
     ):
         registry.register("sagemaker", api)
+    registry.register("sts", StsApi(store))
+    for s3_api in (
+        BucketsApi(backends.objects),
+        ObjectsApi(backends.objects),
+        ListingApi(backends.objects),
+        MultipartApi(backends.objects),
+    ):
+        registry.register("s3", s3_api)
     return registry
 
 
@@ -109,5 +124,6 @@ def build_application(settings: Settings) -> Application:
         max_body_bytes=settings.max_body_bytes,
         reset=backends.reset if settings.allow_reset else None,
         version=__version__,
+        authenticate=SessionAuthenticator(backends.store),
     )
     return Application(asgi=asgi, backends=backends, registry=registry)

@@ -104,9 +104,9 @@ def test_request_id_header_is_present(server: ServerProcess) -> None:
 @pytest.mark.parametrize(
     ("service", "call"),
     [
-        ("s3", lambda c: c.list_buckets()),
-        ("sts", lambda c: c.get_caller_identity()),
-        ("logs", lambda c: c.describe_log_groups()),
+        ("s3", lambda c: c.get_bucket_website(Bucket="b")),
+        ("sts", lambda c: c.decode_authorization_message(EncodedMessage="x")),
+        ("logs", lambda c: c.describe_destinations()),
         ("sagemaker-runtime", lambda c: c.invoke_endpoint(EndpointName="e", Body=b"1")),
     ],
 )
