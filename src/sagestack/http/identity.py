@@ -6,6 +6,8 @@ and a presigned URL's `X-Amz-Credential` query parameter.
 
 from __future__ import annotations
 
+import calendar
+import time
 from dataclasses import dataclass
 
 from sagestack.protocol.messages import HttpRequest
@@ -33,3 +35,16 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     if len(parts) != 5:
         return None
     return CredentialScope(access_key_id=parts[0], region=parts[2], service=parts[3])
+
+
+def presign_expiry(request: HttpRequest) -> float | None:
+    """When a presigned URL stops working (X-Amz-Date + X-Amz-Expires), epoch seconds; None
+    for a request that is not presigned or names no (readable) lifetime."""
+    signed_at, lifetime = request.query_value("X-Amz-Date"), request.query_value("X-Amz-Expires")
+    if not signed_at or not lifetime:
+        return None
+    try:
+        start = calendar.timegm(time.strptime(signed_at, "%Y%m%dT%H%M%SZ"))
+        return start + int(lifetime)
+    except ValueError:
+        return None

@@ -11,17 +11,21 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import replace
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 from sagestack.api.context import Authenticator, Caller, accept_any
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
-from sagestack.http.identity import credential_scope
-from sagestack.http.service_routing import ServiceRouter
+from sagestack.http.identity import credential_scope, presign_expiry
+from sagestack.http.service_routing import ServiceRouter, path_style
 from sagestack.protocol.messages import BodyStream, ClientDisconnected, HttpRequest, HttpResponse
-from sagestack.spec.errors import RequestEntityTooLarge, ServiceError, UnknownOperationException
+from sagestack.spec.errors import (
+    RequestEntityTooLarge,
+    ServiceError,
+    UnknownOperationException,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -81,6 +85,8 @@ class SagestackApp:
             request = replace(request, body=body or b"")
         creds = credential_scope(request)
         endpoint = self._router.route(request, creds)
+        if endpoint is not None and endpoint.name == "s3":
+            request = path_style(request)
         if endpoint is not None and not form:
             if self._pipeline.streams_body(endpoint, request):
                 request = replace(request, stream=BodyStream(_chunks(receive), headers))
@@ -98,7 +104,11 @@ class SagestackApp:
                 or request.query_value("X-Amz-Security-Token"),
             )
             try:
-                caller = self._authenticate(caller, time.time())
+                now = time.time()
+                expiry = presign_expiry(request)
+                if expiry is not None and expiry < now:
+                    raise ServiceError("Request has expired", code="AccessDenied", status=403)
+                caller = self._authenticate(caller, now)
             except ServiceError as error:
                 response = endpoint.protocol.serialize_error(
                     error, None, request_id, method=request.method

@@ -10,6 +10,7 @@ presigned requests carry nothing else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from sagestack.api.pipeline import ServiceEndpoint
@@ -57,3 +58,18 @@ class ServiceRouter:
         if "Action" not in params:
             return None
         return self._by_query_version.get(params.get("Version", ""))
+
+
+#: Host suffixes under which `<bucket>.<suffix>` is a virtual-hosted-style S3 request.
+VIRTUAL_HOST_SUFFIXES = (".s3.localhost", ".localhost")
+
+
+def path_style(request: HttpRequest) -> HttpRequest:
+    """A virtual-hosted-style S3 request (`bucket.localhost:6161/key`) as its path-style
+    equivalent (`/bucket/key`); any other request unchanged."""
+    host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    for suffix in VIRTUAL_HOST_SUFFIXES:
+        if host.endswith(suffix) and len(host) > len(suffix):
+            bucket = host[: -len(suffix)]
+            return replace(request, path=f"/{bucket}{request.path}")
+    return request

@@ -38,17 +38,44 @@ def malformed_xml() -> ServiceError:
     return ServiceError(MALFORMED_XML, code="MalformedXML", status=400)
 
 
+#: The root elements S3 gives its response documents, by output shape (the model leaves them
+#: unnamed). GetBucketLocation's document is the constraint itself: `<LocationConstraint>` text.
+S3_RESULT_ROOTS = {
+    "ListBucketsOutput": "ListAllMyBucketsResult",
+    "ListObjectsOutput": "ListBucketResult",
+    "ListObjectsV2Output": "ListBucketResult",
+    "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
+    "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult",
+    "ListPartsOutput": "ListPartsResult",
+    "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
+    "DeleteObjectsOutput": "DeleteResult",
+    "GetObjectTaggingOutput": "Tagging",
+    "GetBucketTaggingOutput": "Tagging",
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+    "GetObjectAttributesOutput": "GetObjectAttributesResponse",
+}
+#: Output shapes whose whole document is one member's text under an element of its name.
+S3_TEXT_ROOTS = {"GetBucketLocationOutput": "LocationConstraint"}
+
+
 class RestXmlProtocol(RestProtocol):
     content_type = "application/xml"
 
     def __init__(
-        self, service_model: ServiceModel, result_roots: Mapping[str, str] | None = None
+        self,
+        service_model: ServiceModel,
+        result_roots: Mapping[str, str] | None = None,
+        text_roots: Mapping[str, str] | None = None,
     ) -> None:
         """`result_roots` names the root element of an output shape's body by shape name
-        (the model leaves these unnamed; clients that check them want the service's own)."""
+        (the model leaves these unnamed; clients that check them want the service's own);
+        `text_roots` maps a shape to the member whose text is the whole document. S3's own
+        are the defaults for the s3 model."""
         super().__init__(service_model)
+        is_s3 = service_model.service_name == "s3"
         self._codec = XmlCodec()
-        self._result_roots = dict(result_roots or {})
+        self._result_roots = dict(result_roots or (S3_RESULT_ROOTS if is_s3 else {}))
+        self._text_roots = dict(text_roots or (S3_TEXT_ROOTS if is_s3 else {}))
         self._namespace = _service_namespace(service_model)
 
     def _no_operation(self, request: HttpRequest) -> ServiceError:
@@ -68,6 +95,13 @@ class RestXmlProtocol(RestProtocol):
             raise malformed_xml() from None
 
     def _write_body(self, value: Any, shape: Shape, root: str) -> bytes:
+        text_member = self._text_roots.get(shape.name)
+        if text_member is not None:
+            text = value.get(text_member) or ""
+            element = text_element(text_member, str(text))
+            opening = len(text_member) + 1
+            element = element[:opening] + self._namespace + element[opening:]
+            return (XML_DECLARATION + element).encode()
         root = root or self._result_roots.get(shape.name) or shape.serialization.get("name")
         root = root or shape.name
         pieces = [XML_DECLARATION]
