@@ -117,6 +117,10 @@ class SagestackApp:
             else:
                 outcome = await self._pipeline.handle(endpoint, request, caller, request_id)
                 response, code = outcome.response, outcome.error_code
+                if request.stream is not None and not request.stream.complete:
+                    # Answered before its body was read (an error, or a final status instead
+                    # of 100 Continue): the unread body makes the connection unusable.
+                    response.headers.append(("connection", "close"))
                 label = f"{endpoint.name}.{outcome.operation}"
         await _send(send, response)
         LOG.info(

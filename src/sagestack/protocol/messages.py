@@ -45,6 +45,11 @@ class BodyStream:
 
         return cls(receive, headers)
 
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._done
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()
 

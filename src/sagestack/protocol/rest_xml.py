@@ -72,7 +72,7 @@ class RestXmlProtocol(RestProtocol):
         `text_roots` maps a shape to the member whose text is the whole document. S3's own
         are the defaults for the s3 model."""
         super().__init__(service_model)
-        is_s3 = service_model.service_name == "s3"
+        is_s3 = self._is_s3 = service_model.service_name == "s3"
         self._codec = XmlCodec()
         self._result_roots = dict(result_roots or (S3_RESULT_ROOTS if is_s3 else {}))
         self._text_roots = dict(text_roots or (S3_TEXT_ROOTS if is_s3 else {}))
@@ -128,10 +128,13 @@ class RestXmlProtocol(RestProtocol):
         if method == "HEAD" or model.status == 304:  # neither may carry a body
             return HttpResponse(model.status, headers, b"")
         headers.append(("Content-Type", self.content_type))
+        code = error.code
+        if code == "ValidationException" and self._is_s3:
+            code = "InvalidArgument"  # S3's spelling of a request its model rejects
         pieces = [
             XML_DECLARATION,
             "<Error>",
-            text_element("Code", error.code),
+            text_element("Code", code),
             text_element("Message", error.message),
         ]
         members = model.shape.members if model.shape is not None else {}

@@ -52,10 +52,6 @@ class BucketsApi(S3Api):
         name = request["Bucket"]
         check_bucket_name(name)
         constraint = (request.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
-        if constraint == "us-east-1":
-            raise s3_error(
-                "InvalidLocationConstraint", 400, "The specified location-constraint is not valid"
-            )
         region = constraint or "us-east-1"
         if region != ctx.region:
             shown = constraint or "unspecified"
