@@ -37,9 +37,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise invalid_range(header, size)
         return max(0, size - length), size - 1
     first = int(found[1])
-    last = int(found[2]) if found[2] else size - 1
-    if last < first:
+    if found[2] and int(found[2]) < first:
         return None
+    last = int(found[2]) if found[2] else size - 1
     if first >= size:
         raise invalid_range(header, size)
     return first, min(last, size - 1)
