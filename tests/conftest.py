@@ -24,16 +24,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process.stop()
 
 
-def make_client(url: str, service: str, region: str = "us-east-1") -> Any:
-    return boto3.client(
-        service, endpoint_url=url, region_name=region, config=CLIENT_CONFIG, **CREDENTIALS
-    )
+def make_client(
+    url: str, service: str, region: str = "us-east-1", config: Config | None = None
+) -> Any:
+    merged = CLIENT_CONFIG.merge(config) if config is not None else CLIENT_CONFIG
+    return boto3.client(service, endpoint_url=url, region_name=region, config=merged, **CREDENTIALS)
 
 
 @pytest.fixture
 def sagemaker(server: ServerProcess) -> Any:
     server.reset()
     return make_client(server.url, "sagemaker")
+
+
+@pytest.fixture
+def s3(server: ServerProcess) -> Any:
+    """An S3 client on a freshly reset server, with bucket `bkt` created."""
+    server.reset()
+    client = make_client(server.url, "s3")
+    client.create_bucket(Bucket="bkt")
+    return client
 
 
 @pytest.fixture

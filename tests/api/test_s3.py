@@ -19,14 +19,6 @@ from tests.support.server import ServerProcess
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-def s3(server: ServerProcess) -> Any:
-    server.reset()
-    client = make_client(server.url, "s3")
-    client.create_bucket(Bucket="bkt")
-    return client
-
-
 def md5_hex(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 

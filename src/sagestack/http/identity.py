@@ -38,11 +38,18 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
 
 
 def presign_expiry(request: HttpRequest) -> float | None:
-    """When a presigned URL stops working (X-Amz-Date + X-Amz-Expires), epoch seconds; None
-    for a request that is not presigned or names no (readable) lifetime."""
+    """When a presigned URL stops working, epoch seconds: X-Amz-Date + X-Amz-Expires (SigV4),
+    or Expires (the SigV2 form boto3 presigns S3 URLs in by default); None for a request that
+    is not presigned or names no readable lifetime."""
     signed_at, lifetime = request.query_value("X-Amz-Date"), request.query_value("X-Amz-Expires")
     if not signed_at or not lifetime:
-        return None
+        expires = request.query_value("Expires")
+        if expires is None or request.query_value("Signature") is None:
+            return None
+        try:
+            return float(expires)
+        except ValueError:
+            return None
     try:
         start = calendar.timegm(time.strptime(signed_at, "%Y%m%dT%H%M%SZ"))
         return start + int(lifetime)
