@@ -74,6 +74,22 @@ class ServerProcess:
             self.process.stdout.close()
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill would end it: no shutdown code runs."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
+
+    def peak_rss_bytes(self) -> int:
+        """The server process's peak resident memory so far (VmHWM)."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/_sagestack/reset", method="POST")
         with urllib.request.urlopen(request, timeout=5) as reply:
