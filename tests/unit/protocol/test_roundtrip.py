@@ -23,6 +23,9 @@ from tests.unit.protocol.samples import sample_members
 #: Operations whose model gives two members one XML element name (S3's deprecated
 #: notification configuration: `Event` and the flattened list `Events` of `<Event>`).
 _AMBIGUOUS = frozenset({"GetBucketNotification", "PutBucketNotification"})
+#: Responses whose wire form botocore's plain parser cannot read: the client reads them in a
+#: handler (GetBucketLocation's document is `<LocationConstraint>` text); tests/api cover them.
+_CLIENT_PARSED = frozenset({"GetBucketLocation"})
 
 
 def _difference(got: dict[str, Any], want: dict[str, Any]) -> str:
@@ -85,6 +88,9 @@ def _comparable_output(operation: OperationModel, parsed: dict[str, Any]) -> dic
 
 
 _AMBIGUOUS = frozenset({"GetBucketNotification", "PutBucketNotification"})
+#: Responses whose wire form botocore's plain parser cannot read: the client reads them in a
+#: handler (GetBucketLocation's document is `<LocationConstraint>` text); tests/api cover them.
+_CLIENT_PARSED = frozenset({"GetBucketLocation"})
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -93,7 +99,7 @@ def test_our_responses_parse_back_in_botocore(name: str) -> None:
     protocol = protocol_for(model)
     failures: list[str] = []
     for operation in _operations(model):
-        if operation.has_event_stream_output or operation.name in _AMBIGUOUS:
+        if operation.has_event_stream_output or operation.name in _AMBIGUOUS | _CLIENT_PARSED:
             continue
         output = sample_members(operation.output_shape)
         response = protocol.serialize(operation, output, "req-1")

@@ -88,6 +88,11 @@ class SessionBook:
         self._sessions: dict[str, Session] = {}
         self._unknown: set[str] = set()
 
+    def forget(self) -> None:
+        """Drop the caches (after the store was reset underneath them)."""
+        self._sessions.clear()
+        self._unknown.clear()
+
     def issue(
         self,
         *,
