@@ -31,7 +31,10 @@ def test_bucket_lifecycle(s3: Any, server: ServerProcess) -> None:
     assert [b["Name"] for b in buckets["Buckets"]] == ["bkt"]
     assert abs(buckets["Buckets"][0]["CreationDate"].timestamp() - time.time()) < 60
     assert buckets["Owner"]["ID"] == "000000000000"
-    s3.head_bucket(Bucket="bkt")
+    s3.head_bucket(Bucket="bkt", ExpectedBucketOwner="000000000000")
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_bucket(Bucket="bkt", ExpectedBucketOwner="111111111111")
+    assert error_of(excinfo)[2] == 403
     assert s3.get_bucket_location(Bucket="bkt")["LocationConstraint"] is None
     s3.create_bucket(Bucket="bkt")  # us-east-1 answers its owner 200, as S3 does
     s3.delete_bucket(Bucket="bkt")

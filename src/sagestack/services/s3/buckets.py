@@ -77,6 +77,8 @@ class BucketsApi(S3Api):
     @operation("HeadBucket")
     def head_bucket(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = self.bucket(request["Bucket"])
+        if request.get("ExpectedBucketOwner") not in (None, ctx.account):
+            raise s3_error("AccessDenied", 403, "Access Denied")
         return {"BucketRegion": bucket.region, "AccessPointAlias": False}
 
     @operation("DeleteBucket")
