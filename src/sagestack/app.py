@@ -13,7 +13,9 @@ from sagestack.api.registry import OperationRegistry
 from sagestack.config import Settings
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
+from sagestack.observability.log_store import LogStore
 from sagestack.protocol.wire import protocol_for
+from sagestack.services.logs.api import LogsApi
 from sagestack.services.s3.buckets import BucketsApi
 from sagestack.services.s3.listing import ListingApi
 from sagestack.services.s3.multipart import MultipartApi
@@ -23,6 +25,7 @@ from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sts.api import StsApi
 from sagestack.services.sts.authenticator import SessionAuthenticator
+from sagestack.services.sts.sessions import SessionBook
 from sagestack.spec.catalog import SERVED_SERVICES, load_service
 from sagestack.spec.pagination import TokenCodec
 from sagestack.storage.local import LocalObjectStore
@@ -38,22 +41,32 @@ class Backends:
     tokens: TokenCodec
     #: The data dir's own object store, served as S3 on sagestack's port.
     objects: LocalObjectStore
+    #: CloudWatch Logs data (its own SQLite file), written by jobs and endpoints too.
+    logs: LogStore
+    #: STS sessions (kept in `store`), shared by the STS API and the authenticator.
+    sessions: SessionBook
 
     def reset(self) -> None:
         self.store.reset()
+        self.sessions.forget()
         self.objects.reset()
+        self.logs.reset()
 
     def close(self) -> None:
         self.store.close()
         self.objects.close()
+        self.logs.close()
 
 
 def open_backends(settings: Settings) -> Backends:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.database_url)
     return Backends(
-        store=open_store(settings.database_url),
+        store=store,
         tokens=TokenCodec(_token_secret(settings.data_dir)),
         objects=LocalObjectStore(settings.objects_dir),
+        logs=LogStore(settings.logs_database),
+        sessions=SessionBook(store),
     )
 
 
@@ -66,7 +79,7 @@ def build_registry(backends: Backends) -> OperationRegistry:
         TagsApi(store, tokens),
     ):
         registry.register("sagemaker", api)
-    registry.register("sts", StsApi(store))
+    registry.register("sts", StsApi(backends.sessions))
     for s3_api in (
         BucketsApi(backends.objects),
         ObjectsApi(backends.objects),
@@ -74,6 +87,7 @@ def build_registry(backends: Backends) -> OperationRegistry:
         MultipartApi(backends.objects),
     ):
         registry.register("s3", s3_api)
+    registry.register("logs", LogsApi(backends.logs, tokens))
     return registry
 
 
@@ -124,6 +138,6 @@ def build_application(settings: Settings) -> Application:
         max_body_bytes=settings.max_body_bytes,
         reset=backends.reset if settings.allow_reset else None,
         version=__version__,
-        authenticate=SessionAuthenticator(backends.store),
+        authenticate=SessionAuthenticator(backends.sessions),
     )
     return Application(asgi=asgi, backends=backends, registry=registry)
