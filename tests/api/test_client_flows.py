@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.test_models import IMAGE, ROLE, create
+from tests.conftest import make_client
 
 
 def test_openmetadata_connector_ingestion(sagemaker: Any) -> None:
@@ -62,3 +63,31 @@ def test_terraform_model_resource_lifecycle(sagemaker: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         sagemaker.describe_model(ModelName="terraform-20261123")
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_sagemaker_sdk_session_setup(s3: Any, server: Any) -> None:
+    """`Session().default_bucket()` then `upload_data(...)`, as SDK 2.257.7 sends them with the
+    service-endpoint variables: ListBuckets, HeadBucket (404), CreateBucket, PutObject (with
+    the SDK's `aws:kms` and CRC32 headers), then a read back."""
+    bucket = "sagemaker-us-east-1-000000000000"
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert bucket not in names
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_bucket(Bucket=bucket)
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    s3.create_bucket(Bucket=bucket)
+    created = next(b for b in s3.list_buckets()["Buckets"] if b["Name"] == bucket)
+    assert isinstance(created["CreationDate"], datetime)
+    s3.put_object(
+        Bucket=bucket,
+        Key="data/train/train.csv",
+        Body=b"a,b\n1,2\n",
+        ServerSideEncryption="aws:kms",
+        ChecksumAlgorithm="CRC32",
+    )
+    sts = make_client(server.url, "sts")
+    assert sts.get_caller_identity()["Account"] == "000000000000"
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="data/train")
+    assert [o["Key"] for o in listed["Contents"]] == ["data/train/train.csv"]
+    body = s3.get_object(Bucket=bucket, Key="data/train/train.csv")["Body"].read()
+    assert body == b"a,b\n1,2\n"
