@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -140,3 +142,17 @@ async def read_blob(handle: BinaryIO, first: int, last: int) -> AsyncIterator[by
             yield chunk
     finally:
         handle.close()
+
+
+def encode_marker(after: str) -> str:
+    """A continuation token: where the next page starts after, opaque to the client."""
+    return base64.urlsafe_b64encode(after.encode()).decode()
+
+
+def decode_marker(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_argument(
+            "The continuation token provided is incorrect", "continuation-token", token
+        ) from None

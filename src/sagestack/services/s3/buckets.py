@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
-from sagestack.services.s3.base import S3Api, owner
+from sagestack.services.s3.base import S3Api, decode_marker, encode_marker, owner
 from sagestack.services.s3.conditions import check_bucket_name, checked_tags
 from sagestack.services.s3.errors import invalid_argument, no_such_bucket, s3_error
 from sagestack.storage.base import NoSuchBucket
@@ -20,7 +18,8 @@ class BucketsApi(S3Api):
     def list_buckets(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         prefix = request.get("Prefix", "")
         region = request.get("BucketRegion")
-        after = _decode_token(request.get("ContinuationToken"))
+        token = request.get("ContinuationToken")
+        after = decode_marker(token) if token else ""
         limit = request.get("MaxBuckets", 10000)
         if not 1 <= limit <= 10000:
             raise invalid_argument(
@@ -44,7 +43,7 @@ class BucketsApi(S3Api):
             "Prefix": request.get("Prefix"),
         }
         if len(chosen) > limit:
-            output["ContinuationToken"] = _encode_token(page[-1].name)
+            output["ContinuationToken"] = encode_marker(page[-1].name)
         return output
 
     @operation("CreateBucket")
@@ -128,18 +127,3 @@ class BucketsApi(S3Api):
         bucket = self.bucket(request["Bucket"])
         self.store.set_bucket_tags(bucket.name, None)
         return {}
-
-
-def _encode_token(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode()
-
-
-def _decode_token(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid_argument(
-            "The continuation token provided is incorrect", "continuation-token", token
-        ) from None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +9,7 @@ from urllib.parse import quote
 
 from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
-from sagestack.services.s3.base import S3Api, owner, quoted
+from sagestack.services.s3.base import S3Api, decode_marker, encode_marker, owner, quoted
 from sagestack.services.s3.errors import invalid_argument
 from sagestack.storage.local_index import StoredObject
 
@@ -125,7 +123,7 @@ class ListingApi(S3Api):
     @operation("ListObjectsV2")
     def list_objects_v2(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         token = request.get("ContinuationToken")
-        after = _decode(token) if token else request.get("StartAfter", "")
+        after = decode_marker(token) if token else request.get("StartAfter", "")
         listing = self._page(request, after)
         output = self._rendered(ctx, request, listing, bool(request.get("FetchOwner")))
         output["KeyCount"] = len(listing.contents) + len(listing.prefixes)
@@ -134,7 +132,7 @@ class ListingApi(S3Api):
             output["StartAfter"] = _url(request["StartAfter"], request.get("EncodingType") == "url")
         if listing.truncated:
             resume = listing.last + (_PAST if listing.last in listing.prefixes else "")
-            output["NextContinuationToken"] = _encode(resume)
+            output["NextContinuationToken"] = encode_marker(resume)
         return output
 
     @operation("ListObjects")
@@ -148,16 +146,3 @@ class ListingApi(S3Api):
         if listing.truncated and request.get("Delimiter"):
             output["NextMarker"] = _url(listing.last, encode)
         return output
-
-
-def _encode(after: str) -> str:
-    return base64.urlsafe_b64encode(after.encode()).decode()
-
-
-def _decode(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid_argument(
-            "The continuation token provided is incorrect", "continuation-token", token
-        ) from None

@@ -74,7 +74,9 @@ class ObjectsApi(S3Api):
             if if_match.strip().strip('"') != current.etag:
                 raise precondition_failed("If-Match")
 
-    def _read(self, request: dict[str, Any]) -> StoredObject:
+    def _read(self, request: dict[str, Any]) -> tuple[StoredObject, dict[str, Any], int, int]:
+        """The object a GET or HEAD names, after its conditions, with the headers to answer
+        and the inclusive byte span to send (a Range narrows both)."""
         stored = self.object(request["Bucket"], request["Key"])
         check_read(request, stored.etag, stored.modified)
         part = request.get("PartNumber")
@@ -84,30 +86,24 @@ class ObjectsApi(S3Api):
                 501,
                 "GetObject/HeadObject by PartNumber above 1 is not supported.",
             )
-        return stored
+        output = described(stored, request)
+        span = byte_range(request.get("Range"), stored.size)
+        if span is None:
+            return stored, output, 0, stored.size - 1
+        first, last = span
+        output = {k: v for k, v in output.items() if not k.startswith("Checksum")}
+        output["ContentLength"] = last - first + 1
+        output["ContentRange"] = f"bytes {first}-{last}/{stored.size}"
+        return stored, output, first, last
 
     @operation("HeadObject")
     def head_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        stored = self._read(request)
-        output = described(stored, request)
-        span = byte_range(request.get("Range"), stored.size)
-        if span is not None:
-            output["ContentLength"] = span[1] - span[0] + 1
-            output["ContentRange"] = f"bytes {span[0]}-{span[1]}/{stored.size}"
-        return output
+        return self._read(request)[1]
 
     @operation("GetObject")
     def get_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        stored = self._read(request)
-        output = described(stored, request)
-        span = byte_range(request.get("Range"), stored.size)
-        first, last, status = 0, stored.size - 1, None
-        if span is not None:
-            first, last = span
-            status = 206
-            output["ContentLength"] = last - first + 1
-            output["ContentRange"] = f"bytes {first}-{last}/{stored.size}"
-            output = {k: v for k, v in output.items() if not k.startswith("Checksum")}
+        stored, output, first, last = self._read(request)
+        status = 206 if "ContentRange" in output else None
         handle = self.store.open_blob(stored)
         output["Body"] = StreamingPayload(read_blob(handle, first, last), status)
         return output
