@@ -66,10 +66,19 @@ class PendingBlob:
         self._file: BinaryIO | None = path.open("xb")
 
     def write(self, data: bytes) -> None:
-        assert self._file is not None, "write after finish"
+        self.digest(data)
+        self.store(data)
+
+    def digest(self, data: bytes) -> None:
+        """Hash `data` (the next bytes of the body). With `store` it is `write`, split so the
+        two can run at once on separate threads (both release the GIL)."""
         self._md5.update(data)
         for hasher in self._hashers:
             hasher.update(data)
+
+    def store(self, data: bytes) -> None:
+        """Append `data` to the file (the same bytes `digest` is given, in the same order)."""
+        assert self._file is not None, "write after finish"
         self._file.write(data)
         self.size += len(data)
 

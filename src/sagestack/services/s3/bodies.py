@@ -90,16 +90,7 @@ async def receive_body(stream: BodyStream, pending: PendingBlob, checksum: Any) 
     chunks: AsyncIterator[bytes] = (
         _aws_chunked(stream, trailers) if is_aws_chunked(headers) else stream.__aiter__()
     )
-    batch: list[bytes] = []
-    batched = 0
-    async for chunk in chunks:
-        batch.append(chunk)
-        batched += len(chunk)
-        if batched >= BATCH:
-            await asyncio.to_thread(pending.write, b"".join(batch))
-            batch, batched = [], 0
-    if batch:
-        await asyncio.to_thread(pending.write, b"".join(batch))
+    await _write_overlapped(chunks, pending)
     md5_hex = await asyncio.to_thread(pending.finish)
     declared = headers.get("x-amz-decoded-content-length")
     if declared is not None and is_aws_chunked(headers) and int(declared) != pending.size:
@@ -120,6 +111,44 @@ async def receive_body(stream: BodyStream, pending: PendingBlob, checksum: Any) 
             raise bad_digest(algorithm)
         received.checksums[algorithm] = actual
     return received
+
+
+async def _write_overlapped(chunks: AsyncIterator[bytes], pending: PendingBlob) -> None:
+    """Write `chunks` to `pending` in ~1 MiB batches: each batch is hashed and written on two
+    worker threads at once while the next batch arrives, so hashing, disk and network overlap
+    (hashlib and file writes release the GIL)."""
+    in_flight: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    batched = 0
+    try:
+        async for chunk in chunks:
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= BATCH:
+                if in_flight is not None:
+                    await in_flight
+                data = b"".join(batch)
+                in_flight = asyncio.ensure_future(_digest_and_store(pending, data))
+                batch, batched = [], 0
+    finally:
+        if in_flight is not None:  # never leave a write running when the blob is discarded
+            await asyncio.wait([in_flight])
+    if in_flight is not None:
+        await in_flight
+    if batch:
+        await asyncio.to_thread(pending.write, b"".join(batch))
+
+
+async def _digest_and_store(pending: PendingBlob, data: bytes) -> None:
+    """Both halves of `pending.write(data)` at once; returns only when both have ended."""
+    outcomes = await asyncio.gather(
+        asyncio.to_thread(pending.digest, data),
+        asyncio.to_thread(pending.store, data),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def start_checksum(headers: Mapping[str, str]) -> Any:
