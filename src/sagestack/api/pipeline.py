@@ -54,20 +54,31 @@ class Pipeline:
         self._strict_output = strict_output
         self._clock = clock
 
-    def streams_body(self, endpoint: ServiceEndpoint, request: HttpRequest) -> bool:
-        """Whether `request` goes to a handler that reads its body as it arrives."""
+    @staticmethod
+    def resolve(endpoint: ServiceEndpoint, request: HttpRequest) -> OperationModel | None:
+        """The operation `request` names, or None (`handle` then answers the error)."""
         try:
-            operation = endpoint.protocol.resolve(request)
+            return endpoint.protocol.resolve(request)
         except ServiceError:
-            return False
-        return self._registry.streams_body(endpoint.name, operation.name)
+            return None
+
+    def streams_body(self, endpoint: ServiceEndpoint, operation: OperationModel | None) -> bool:
+        """Whether the operation's handler reads the request body as it arrives."""
+        return operation is not None and self._registry.streams_body(endpoint.name, operation.name)
 
     async def handle(
-        self, endpoint: ServiceEndpoint, request: HttpRequest, caller: Caller, request_id: str
+        self,
+        endpoint: ServiceEndpoint,
+        request: HttpRequest,
+        caller: Caller,
+        request_id: str,
+        operation: OperationModel | None = None,
     ) -> Outcome:
-        operation: OperationModel | None = None
+        """Answer `request`; `operation`, when the caller already resolved it, is not
+        resolved again."""
         try:
-            operation = endpoint.protocol.resolve(request)
+            if operation is None:
+                operation = endpoint.protocol.resolve(request)
             output = await self._call(endpoint, operation, request, caller, request_id)
             response = endpoint.protocol.serialize(operation, output, request_id)
             return Outcome(response, operation.name, None)

@@ -87,8 +87,10 @@ class SagestackApp:
         endpoint = self._router.route(request, creds)
         if endpoint is not None and endpoint.name == "s3":
             request = path_style(request)
+        operation = None
         if endpoint is not None and not form:
-            if self._pipeline.streams_body(endpoint, request):
+            operation = self._pipeline.resolve(endpoint, request)
+            if self._pipeline.streams_body(endpoint, operation):
                 request = replace(request, stream=BodyStream(_chunks(receive), headers))
             else:
                 body = await _read_body(receive, self._max_body_bytes)
@@ -115,7 +117,9 @@ class SagestackApp:
                 )
                 label, code = f"{endpoint.name}.?", error.code
             else:
-                outcome = await self._pipeline.handle(endpoint, request, caller, request_id)
+                outcome = await self._pipeline.handle(
+                    endpoint, request, caller, request_id, operation
+                )
                 response, code = outcome.response, outcome.error_code
                 if request.stream is not None and not request.stream.complete:
                     # Answered before its body was read (an error, or a final status instead

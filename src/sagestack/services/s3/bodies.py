@@ -90,8 +90,8 @@ async def receive_body(stream: BodyStream, pending: PendingBlob, checksum: Any) 
     chunks: AsyncIterator[bytes] = (
         _aws_chunked(stream, trailers) if is_aws_chunked(headers) else stream.__aiter__()
     )
-    await _write_overlapped(chunks, pending)
-    md5_hex = await asyncio.to_thread(pending.finish)
+    tail = await _write_overlapped(chunks, pending)
+    md5_hex = await asyncio.to_thread(_finish, pending, tail)
     declared = headers.get("x-amz-decoded-content-length")
     if declared is not None and is_aws_chunked(headers) and int(declared) != pending.size:
         raise s3_error(
@@ -113,10 +113,16 @@ async def receive_body(stream: BodyStream, pending: PendingBlob, checksum: Any) 
     return received
 
 
-async def _write_overlapped(chunks: AsyncIterator[bytes], pending: PendingBlob) -> None:
+def _finish(pending: PendingBlob, tail: bytes) -> str:
+    pending.write(tail)
+    return pending.finish()
+
+
+async def _write_overlapped(chunks: AsyncIterator[bytes], pending: PendingBlob) -> bytes:
     """Write `chunks` to `pending` in ~1 MiB batches: each batch is hashed and written on two
     worker threads at once while the next batch arrives, so hashing, disk and network overlap
-    (hashlib and file writes release the GIL)."""
+    (hashlib and file writes release the GIL). Returns the last, partial batch unwritten (a
+    small body is then written and synced in one hop)."""
     in_flight: asyncio.Future[None] | None = None
     batch: list[bytes] = []
     batched = 0
@@ -135,8 +141,7 @@ async def _write_overlapped(chunks: AsyncIterator[bytes], pending: PendingBlob) 
             await asyncio.wait([in_flight])
     if in_flight is not None:
         await in_flight
-    if batch:
-        await asyncio.to_thread(pending.write, b"".join(batch))
+    return b"".join(batch)
 
 
 async def _digest_and_store(pending: PendingBlob, data: bytes) -> None:

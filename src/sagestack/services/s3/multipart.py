@@ -3,7 +3,6 @@ ListMultipartUploads. Parts are stored as they arrive; Complete joins them into 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 from dataclasses import replace
@@ -73,13 +72,8 @@ class MultipartApi(S3Api):
         pending = self.store.begin([checksum] if checksum is not None else [])
         try:
             received = await receive_body(body, pending, checksum)
-            await asyncio.to_thread(
-                self.store.commit_part,
-                upload,
-                request["PartNumber"],
-                pending,
-                received.md5_hex,
-                received.checksums,
+            self.store.commit_part(
+                upload, request["PartNumber"], pending, received.md5_hex, received.checksums
             )
         except BaseException:
             pending.discard()

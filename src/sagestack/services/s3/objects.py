@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +24,9 @@ from sagestack.services.s3.errors import (
 )
 from sagestack.storage.local_index import StoredObject
 
+#: Bodies up to this size are read in the handler and sent whole; larger ones stream.
+INLINE_BODY = 256 * 1024
+
 _COPY_TO_ITSELF = (
     "This copy request is illegal because it is trying to copy an object to itself without "
     "changing the object's metadata, storage class, website redirect location or encryption "
@@ -45,9 +47,7 @@ class ObjectsApi(S3Api):
             received = await receive_body(body, pending, checksum)
             attributes = replace(attributes_from(request), checksums=received.checksums)
             self._check_write_conditions(bucket, key, request)
-            stored = await asyncio.to_thread(
-                self.store.commit_object, bucket, key, pending, received.md5_hex, attributes
-            )
+            stored = self.store.commit_object(bucket, key, pending, received.md5_hex, attributes)
         except BaseException:
             pending.discard()
             raise
@@ -105,7 +105,11 @@ class ObjectsApi(S3Api):
         stored, output, first, last = self._read(request)
         status = 206 if "ContentRange" in output else None
         handle = self.store.open_blob(stored)
-        output["Body"] = StreamingPayload(read_blob(handle, first, last), status)
+        if last - first < INLINE_BODY and status is None:
+            with handle:  # small enough to send in one piece, without a worker thread
+                output["Body"] = handle.read()
+        else:
+            output["Body"] = StreamingPayload(read_blob(handle, first, last), status)
         return output
 
     @operation("DeleteObject")
