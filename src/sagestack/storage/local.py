@@ -5,12 +5,14 @@ immutable content files), `incoming/` (bodies being written). A write goes to `i
 fsynced, renamed into `blobs/` and only then indexed, so an object is there whole or not at
 all; a crash leaves at worst an unindexed file, which the next start removes. An overwrite
 indexes a new blob and unlinks the old one; readers holding the old file open keep reading it.
-Copies hard-link the blob: content files are never modified in place.
+A multipart object is its part files in order (completing an upload copies nothing). Copies
+hard-link the files: content files are never modified in place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,9 +22,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from sagestack.storage.base import NoSuchBucket, NoSuchKey, ObjectInfo
+from sagestack.storage.joined import JoinedBlob
 from sagestack.storage.local_index import (
     Attributes,
     Bucket,
@@ -91,13 +94,6 @@ class PendingBlob:
         self._file = None
         return self._md5.hexdigest()
 
-    def append_from(self, source: BinaryIO, size: int) -> None:
-        """Copy `size` bytes of `source` in, unhashed (a multipart object's parts)."""
-        assert self._file is not None, "append after finish"
-        self._file.flush()
-        _copy_range(source, self._file, size)
-        self.size += size
-
     def discard(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -129,7 +125,7 @@ class LocalObjectStore:
 
     def _collect_orphans(self) -> None:
         """Remove blobs no index row names (renamed in, then a crash before indexing)."""
-        known = self.index.blobs()
+        known = {blob_id for blob in self.index.blobs() for blob_id in blob.split()}
         for directory in self._blobs.iterdir():
             for blob in directory.iterdir():
                 if blob.name not in known:
@@ -150,9 +146,11 @@ class LocalObjectStore:
         os.rename(pending.path, target)
         return pending.blob_id
 
-    def _unlink_blobs(self, blob_ids: Iterable[str]) -> None:
-        for blob_id in blob_ids:
-            self.blob_path(blob_id).unlink(missing_ok=True)
+    def _unlink_blobs(self, blobs: Iterable[str]) -> None:
+        """Remove the content files of `blobs` (each one id, or a multipart object's ids)."""
+        for blob in blobs:
+            for blob_id in blob.split():
+                self.blob_path(blob_id).unlink(missing_ok=True)
 
     def commit_object(
         self, bucket: str, key: str, pending: PendingBlob, etag: str, attributes: Attributes
@@ -164,18 +162,24 @@ class LocalObjectStore:
     def copy_object(
         self, source: StoredObject, bucket: str, key: str, attributes: Attributes
     ) -> StoredObject:
-        pending = self.begin()
-        pending.discard()
-        os.link(self.blob_path(source.blob), pending.path)
-        blob_id = self._adopt(pending)
-        copied = StoredObject(
-            bucket, key, blob_id, source.size, source.etag, time.time(), attributes
-        )
+        linked = []
+        try:
+            for blob_id in source.blob.split():
+                pending = self.begin()
+                pending.discard()
+                os.link(self.blob_path(blob_id), pending.path)
+                linked.append(self._adopt(pending))
+        except BaseException:
+            self._unlink_blobs(linked)
+            raise
+        blob = " ".join(linked)
+        copied = StoredObject(bucket, key, blob, source.size, source.etag, time.time(), attributes)
         return self._index(copied)
 
     def _index(self, stored: StoredObject, completes: Upload | None = None) -> StoredObject:
-        """Index an adopted blob as `stored` (replacing any object at its key), ending the
-        multipart upload it `completes`; on failure the blob is removed again."""
+        """Index adopted content as `stored` (replacing any object at its key), or end the
+        multipart upload it `completes` (whose parts it is); on failure new content is removed
+        again, and an upload's parts stay with the upload."""
         obsolete: list[str] = []
         try:
             with self.index.transaction() as db:
@@ -183,7 +187,9 @@ class LocalObjectStore:
                     upload_id = completes.upload_id
                     if not _exists(db, "uploads", "upload_id", upload_id):
                         raise NoSuchUpload(upload_id)
-                    obsolete += _deleted_blobs(db, "parts", "upload_id", upload_id)
+                    kept = set(stored.blob.split())
+                    parts = _deleted_blobs(db, "parts", "upload_id", upload_id)
+                    obsolete += [blob for blob in parts if blob not in kept]
                     db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
                 if not _exists(db, "buckets", "name", stored.bucket):
                     raise NoSuchBucket(stored.bucket)
@@ -206,7 +212,8 @@ class LocalObjectStore:
                     ),
                 )
         except BaseException:
-            self._unlink_blobs([stored.blob])
+            if completes is None:
+                self._unlink_blobs([stored.blob])
             raise
         self._unlink_blobs(obsolete)
         return stored
@@ -281,7 +288,11 @@ class LocalObjectStore:
         return stored
 
     def open_blob(self, stored: StoredObject) -> BinaryIO:
-        return self.blob_path(stored.blob).open("rb")
+        blob_ids = stored.blob.split()
+        if len(blob_ids) == 1:
+            return self.blob_path(blob_ids[0]).open("rb")
+        joined = JoinedBlob([self.blob_path(blob_id) for blob_id in blob_ids])
+        return cast(BinaryIO, io.BufferedReader(joined, CHUNK))
 
     # -- multipart -------------------------------------------------------------------------
 
@@ -350,19 +361,15 @@ class LocalObjectStore:
     def complete_upload(
         self, upload: Upload, parts: Sequence[Part], etag: str, attributes: Attributes
     ) -> StoredObject:
-        """Join `parts` (already checked) into one blob and index it in place of the upload."""
-        pending = self.begin()
-        try:
-            for part in parts:
-                with self.blob_path(part.blob).open("rb") as source:
-                    pending.append_from(source, part.size)
-            pending.finish()
-        except BaseException:
-            pending.discard()
-            raise
-        blob_id = self._adopt(pending)
+        """Index `parts` (already checked), in order, as the object in place of the upload."""
         stored = StoredObject(
-            upload.bucket, upload.key, blob_id, pending.size, etag, time.time(), attributes
+            upload.bucket,
+            upload.key,
+            " ".join(part.blob for part in parts),
+            sum(part.size for part in parts),
+            etag,
+            time.time(),
+            attributes,
         )
         return self._index(stored, completes=upload)
 

@@ -100,6 +100,7 @@ class Bucket:
 class StoredObject:
     bucket: str
     key: str
+    #: The id of its content file; for a multipart object its parts' ids, space-separated.
     blob: str
     size: int
     etag: str
