@@ -3,6 +3,7 @@ ListMultipartUploads. Parts are stored as they arrive; Complete joins them into 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from dataclasses import replace
@@ -15,7 +16,8 @@ from sagestack.services.s3.base import S3Api, attributes_from, owner, quoted
 from sagestack.services.s3.bodies import new_checksum, receive_body, start_checksum
 from sagestack.services.s3.conditions import byte_range, check_read
 from sagestack.services.s3.errors import invalid_argument, invalid_request, s3_error
-from sagestack.storage.local_index import Part
+from sagestack.storage.local import CHUNK, PendingBlob
+from sagestack.storage.local_index import Part, StoredObject
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -83,8 +85,23 @@ class MultipartApi(S3Api):
             output[f"Checksum{algorithm}"] = value
         return output
 
+    def _copy_span(self, source: StoredObject, first: int, last: int, pending: PendingBlob) -> str:
+        """Bytes `first`..`last` of `source` into `pending` (on a worker thread); the MD5."""
+        with self.store.open_blob(source) as handle:
+            handle.seek(first)
+            remaining = last - first + 1
+            while remaining > 0:
+                chunk = handle.read(min(remaining, CHUNK))
+                if not chunk:
+                    break
+                pending.write(chunk)
+                remaining -= len(chunk)
+        return pending.finish()
+
     @operation("UploadPartCopy")
-    def upload_part_copy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+    async def upload_part_copy(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
         _check_part_number(request["PartNumber"])
         upload = self.upload(request["Bucket"], request["Key"], request["UploadId"])
         source = self.copy_source(request)
@@ -103,16 +120,7 @@ class MultipartApi(S3Api):
             first, last = span
         pending = self.store.begin()
         try:
-            with self.store.open_blob(source) as handle:
-                handle.seek(first)
-                remaining = last - first + 1
-                while remaining > 0:
-                    chunk = handle.read(min(remaining, 1 << 20))
-                    if not chunk:
-                        break
-                    pending.write(chunk)
-                    remaining -= len(chunk)
-            etag = pending.finish()
+            etag = await asyncio.to_thread(self._copy_span, source, first, last, pending)
             part = self.store.commit_part(upload, request["PartNumber"], pending, etag, {})
         except BaseException:
             pending.discard()
