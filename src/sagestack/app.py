@@ -28,7 +28,9 @@ from sagestack.services.sts.authenticator import SessionAuthenticator
 from sagestack.services.sts.sessions import SessionBook
 from sagestack.spec.catalog import SERVED_SERVICES, load_service
 from sagestack.spec.pagination import TokenCodec
+from sagestack.storage.base import ObjectStore
 from sagestack.storage.local import LocalObjectStore
+from sagestack.storage.s3_client import S3ClientObjectStore
 from sagestack.store.base import ResourceStore
 from sagestack.store.urls import open_store
 
@@ -45,6 +47,9 @@ class Backends:
     logs: LogStore
     #: STS sessions (kept in `store`), shared by the STS API and the authenticator.
     sessions: SessionBook
+    #: Where jobs and endpoints read inputs and write artifacts: `objects`, or the external
+    #: S3-compatible endpoint the settings name.
+    workload_objects: ObjectStore
 
     def reset(self) -> None:
         self.store.reset()
@@ -55,18 +60,33 @@ class Backends:
     def close(self) -> None:
         self.store.close()
         self.objects.close()
+        if self.workload_objects is not self.objects:
+            self.workload_objects.close()
         self.logs.close()
 
 
 def open_backends(settings: Settings) -> Backends:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.database_url)
+    objects = LocalObjectStore(settings.objects_dir)
     return Backends(
         store=store,
         tokens=TokenCodec(_token_secret(settings.data_dir)),
-        objects=LocalObjectStore(settings.objects_dir),
+        objects=objects,
         logs=LogStore(settings.logs_database),
         sessions=SessionBook(store),
+        workload_objects=_workload_objects(settings, objects),
+    )
+
+
+def _workload_objects(settings: Settings, local: LocalObjectStore) -> ObjectStore:
+    if settings.s3_endpoint_url is None:
+        return local
+    return S3ClientObjectStore(
+        settings.s3_endpoint_url,
+        settings.s3_access_key_id,
+        settings.s3_secret_access_key,
+        settings.s3_region,
     )
 
 

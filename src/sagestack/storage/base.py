@@ -41,9 +41,10 @@ class ObjectInfo:
     #: The S3 ETag without quotes: hex MD5 of the content, or `<md5-of-md5s>-<parts>` for a
     #: multipart object.
     etag: str
-    #: Epoch seconds.
+    #: Epoch seconds (whole seconds from S3 endpoints).
     last_modified: float
     content_type: str = "binary/octet-stream"
+    #: User metadata; S3 lower-cases its keys (they travel as HTTP headers), so use lower case.
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -89,11 +90,18 @@ class ObjectStore(Protocol):
         ...
 
     def list_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every object whose key starts with `prefix`, in key order (UTF-8 binary order)."""
+        """Every object whose key starts with `prefix`, in key order (UTF-8 binary order).
+
+        Content type and metadata are only reliable from `head_object` (S3 listings omit them).
+        """
         ...
 
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete the object; deleting an absent key is not an error (S3's behaviour)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the store is not used afterwards."""
         ...
 
 
