@@ -12,13 +12,15 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+from botocore.model import OperationModel
+
 from sagestack.api.context import Authenticator, Caller, accept_any
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
-from sagestack.http.identity import credential_scope, presign_expiry
+from sagestack.http.identity import CredentialScope, credential_scope, presign_expiry
 from sagestack.http.service_routing import ServiceRouter, path_style
 from sagestack.protocol.messages import BodyStream, ClientDisconnected, HttpRequest, HttpResponse
 from sagestack.spec.errors import (
@@ -33,6 +35,17 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    """A request routed and ready for the pipeline (its body read, or left to stream)."""
+
+    request: HttpRequest
+    creds: CredentialScope | None
+    endpoint: ServiceEndpoint | None
+    operation: OperationModel | None
+    too_large: bool
 
 
 class SagestackApp:
@@ -78,54 +91,13 @@ class SagestackApp:
             headers=headers,
             host=headers.get("host", ""),
         )
-        body: bytes | None = b""
-        form = _is_form(request)
-        if form:  # a query-protocol request names its service in its body
-            body = await _read_body(receive, self._max_body_bytes)
-            request = replace(request, body=body or b"")
-        creds = credential_scope(request)
-        endpoint = self._router.route(request, creds)
-        if endpoint is not None and endpoint.name == "s3":
-            request = path_style(request)
-        operation = None
-        if endpoint is not None and not form:
-            operation = self._pipeline.resolve(endpoint, request)
-            if self._pipeline.streams_body(endpoint, operation):
-                request = replace(request, stream=BodyStream(_chunks(receive), headers))
-            else:
-                body = await _read_body(receive, self._max_body_bytes)
-                request = replace(request, body=body or b"")
-        if endpoint is None or body is None:
-            response, label, code = self._refuse(request, endpoint, request_id, body is None)
-        else:
-            caller = Caller(
-                access_key_id=creds.access_key_id if creds else "",
-                account=self._account_id,
-                region=creds.region if creds else self._default_region,
-                session_token=request.headers.get("x-amz-security-token")
-                or request.query_value("X-Amz-Security-Token"),
+        intake = await self._intake(request, receive)
+        if intake.endpoint is None or intake.too_large:
+            response, label, code = self._refuse(
+                intake.request, intake.endpoint, request_id, intake.too_large
             )
-            try:
-                now = time.time()
-                expiry = presign_expiry(request)
-                if expiry is not None and expiry < now:
-                    raise ServiceError("Request has expired", code="AccessDenied", status=403)
-                caller = self._authenticate(caller, now)
-            except ServiceError as error:
-                response = endpoint.protocol.serialize_error(
-                    error, None, request_id, method=request.method
-                )
-                label, code = f"{endpoint.name}.?", error.code
-            else:
-                outcome = await self._pipeline.handle(
-                    endpoint, request, caller, request_id, operation
-                )
-                response, code = outcome.response, outcome.error_code
-                if request.stream is not None and not request.stream.complete:
-                    # Answered before its body was read (an error, or a final status instead
-                    # of 100 Continue): the unread body makes the connection unusable.
-                    response.headers.append(("connection", "close"))
-                label = f"{endpoint.name}.{outcome.operation}"
+        else:
+            response, label, code = await self._answer(intake, intake.endpoint, request_id)
         await _send(send, response)
         LOG.info(
             "%s %d %.1fms %s%s",
@@ -135,6 +107,61 @@ class SagestackApp:
             request_id,
             f" {code}" if code else "",
         )
+
+    async def _intake(self, request: HttpRequest, receive: Receive) -> _Intake:
+        """Route the request, then read its body, or hand the body to a handler that streams
+        it (a query-protocol request is read first: it names its service in its body)."""
+        too_large = False
+        form = _is_form(request)
+        if form:
+            body = await _read_body(receive, self._max_body_bytes)
+            request = replace(request, body=body or b"")
+            too_large = body is None
+        creds = credential_scope(request)
+        endpoint = self._router.route(request, creds)
+        if endpoint is not None and endpoint.name == "s3":
+            request = path_style(request)
+        operation = None
+        if endpoint is not None and not form:
+            operation = self._pipeline.resolve(endpoint, request)
+            if self._pipeline.streams_body(endpoint, operation):
+                request = replace(request, stream=BodyStream(_chunks(receive), request.headers))
+            else:
+                body = await _read_body(receive, self._max_body_bytes)
+                request = replace(request, body=body or b"")
+                too_large = body is None
+        return _Intake(request, creds, endpoint, operation, too_large)
+
+    async def _answer(
+        self, intake: _Intake, endpoint: ServiceEndpoint, request_id: str
+    ) -> tuple[HttpResponse, str, str | None]:
+        request, creds = intake.request, intake.creds
+        caller = Caller(
+            access_key_id=creds.access_key_id if creds else "",
+            account=self._account_id,
+            region=creds.region if creds else self._default_region,
+            session_token=request.headers.get("x-amz-security-token")
+            or request.query_value("X-Amz-Security-Token"),
+        )
+        try:
+            now = time.time()
+            expiry = presign_expiry(request)
+            if expiry is not None and expiry < now:
+                raise ServiceError("Request has expired", code="AccessDenied", status=403)
+            caller = self._authenticate(caller, now)
+        except ServiceError as error:
+            response = endpoint.protocol.serialize_error(
+                error, None, request_id, method=request.method
+            )
+            return response, f"{endpoint.name}.?", error.code
+        outcome = await self._pipeline.handle(
+            endpoint, request, caller, request_id, intake.operation
+        )
+        if request.stream is not None and not request.stream.complete:
+            # Answered before its body was read (an error, or a final status instead of
+            # 100 Continue): the unread body makes the connection unusable.
+            outcome.response.headers.append(("connection", "close"))
+        return outcome.response, f"{endpoint.name}.{outcome.operation}", outcome.error_code
 
     def _refuse(
         self,
