@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from sagestack import __version__
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
 from sagestack.api.registry import OperationRegistry
 from sagestack.config import Settings
+from sagestack.control.loop import Reconciler
+from sagestack.control.training import Paths, TrainingController
+from sagestack.executors.local_process import LocalProcessExecutor
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
 from sagestack.observability.log_store import LogStore
@@ -90,7 +94,10 @@ def _workload_objects(settings: Settings, local: LocalObjectStore) -> ObjectStor
     )
 
 
-def build_registry(backends: Backends) -> OperationRegistry:
+def build_registry(
+    backends: Backends, wake: Callable[[], None] = lambda: None
+) -> OperationRegistry:
+    """Every service's API on `backends`; `wake` tells the reconciler there is new work."""
     registry = OperationRegistry()
     store, tokens = backends.store, backends.tokens
     for api in (
@@ -142,22 +149,45 @@ class Application:
     asgi: SagestackApp
     backends: Backends
     registry: OperationRegistry
+    reconciler: Reconciler
+
+    def start(self) -> None:
+        """Start the background work (the reconciler, which resumes what a restart cut)."""
+        self.reconciler.start()
 
     def close(self) -> None:
+        self.reconciler.stop()
         self.backends.close()
+
+
+def build_reconciler(settings: Settings, backends: Backends) -> Reconciler:
+    training = TrainingController(
+        backends.store,
+        objects=backends.workload_objects,
+        logs=backends.logs,
+        executor=LocalProcessExecutor(),
+        paths=Paths(jobs=settings.jobs_dir, environments=settings.environments_dir),
+    )
+    return Reconciler(backends.store, [training])
 
 
 def build_application(settings: Settings) -> Application:
     backends = open_backends(settings)
-    registry = build_registry(backends)
+    reconciler = build_reconciler(settings, backends)
+    registry = build_registry(backends, reconciler.wake)
+
+    def reset() -> None:
+        backends.reset()
+        reconciler.reset()
+
     asgi = SagestackApp(
         ServiceRouter(service_endpoints()),
         Pipeline(registry, strict_output=settings.strict_output),
         account_id=settings.account_id,
         default_region=settings.default_region,
         max_body_bytes=settings.max_body_bytes,
-        reset=backends.reset if settings.allow_reset else None,
+        reset=reset if settings.allow_reset else None,
         version=__version__,
         authenticate=SessionAuthenticator(backends.sessions),
     )
-    return Application(asgi=asgi, backends=backends, registry=registry)
+    return Application(asgi, backends, registry, reconciler)

@@ -59,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
     )
     try:
+        application.start()
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         application.close()

@@ -47,6 +47,16 @@ class Settings:
         return self.data_dir / "objects"
 
     @property
+    def jobs_dir(self) -> Path:
+        """Job roots of running jobs (each removed when its job ends)."""
+        return self.data_dir / "jobs"
+
+    @property
+    def environments_dir(self) -> Path:
+        """Virtual environments with a job's requirements.txt, cached by the file's hash."""
+        return self.data_dir / "environments"
+
+    @property
     def logs_database(self) -> Path:
         return self.data_dir / "logs.db"
 

@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"resources"},
     "storage": set(),
     "services": {"api", "spec", "resources", "store", "storage", "serving"},
-    "control": {"resources", "store", "executors", "serving", "storage"},
+    "control": {"resources", "store", "executors", "serving", "storage", "observability"},
     "executors": set(),
     "serving": {"resources"},
     "containers": set(),

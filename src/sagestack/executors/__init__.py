@@ -1,0 +1,1 @@
+"""Where workloads run: a protocol, and local processes as the embedded default."""
