@@ -7,6 +7,8 @@ import hashlib
 import http.client
 import io
 import json
+import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -110,6 +112,9 @@ def test_aws_cli_cp_sync_and_ls(s3: Any, server: ServerProcess, tmp_path: Path) 
     (source / "top.txt").write_text("top")
     (source / "sub" / "a.csv").write_text("1,2\n")
     (source / "sub" / "deeper" / "big.bin").write_bytes(bytes(range(256)) * 40_000)  # 10 MB
+    an_hour_ago = time.time() - 3600  # S3 times are whole seconds: sync compares mtimes
+    for path in source.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
     copied = aws(server, "s3", "cp", str(source / "top.txt"), "s3://bkt/single/top.txt")
     assert copied.returncode == 0, copied.stderr
     synced = aws(server, "s3", "sync", str(source), "s3://bkt/tree")
