@@ -19,6 +19,7 @@ from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
 from sagestack.observability.log_store import LogStore
 from sagestack.protocol.wire import protocol_for
+from sagestack.resources.images import LocalImage, parse_registry
 from sagestack.services.logs.api import LogsApi
 from sagestack.services.s3.buckets import BucketsApi
 from sagestack.services.s3.listing import ListingApi
@@ -160,6 +161,14 @@ class Application:
         self.backends.close()
 
 
+def registered_images(settings: Settings) -> dict[str, LocalImage]:
+    """The images users registered; read at each use, so a registration needs no restart."""
+    try:
+        return parse_registry(settings.images_file.read_text())
+    except FileNotFoundError:
+        return {}
+
+
 def build_reconciler(settings: Settings, backends: Backends) -> Reconciler:
     training = TrainingController(
         backends.store,
@@ -167,6 +176,7 @@ def build_reconciler(settings: Settings, backends: Backends) -> Reconciler:
         logs=backends.logs,
         executor=LocalProcessExecutor(),
         paths=Paths(jobs=settings.jobs_dir, environments=settings.environments_dir),
+        local_images=lambda: registered_images(settings),
     )
     return Reconciler(backends.store, [training])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import socket
 import sys
 from collections.abc import Sequence
@@ -103,6 +104,40 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _images(args: argparse.Namespace) -> int:
+    from sagestack.app import registered_images
+    from sagestack.resources.images import ALGORITHMS, FRAMEWORKS, LocalImage, render_registry
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    images = registered_images(settings)
+    if args.action == "register":
+        command = shlex.split(args.command)
+        if not command:
+            print("sagestack: --command must name a program", file=sys.stderr)
+            return 2
+        directory = str(Path(args.directory).resolve())
+        images[args.image] = LocalImage(tuple(command), directory)
+    elif args.action == "remove" and images.pop(args.image, None) is None:
+        print(f"sagestack: {args.image} is not registered", file=sys.stderr)
+        return 1
+    if args.action in ("register", "remove"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = settings.images_file.with_suffix(".tmp")
+        temporary.write_text(render_registry(images))
+        temporary.replace(settings.images_file)
+        return 0
+    print("Framework images (script mode), by repository, any registry and tag:")
+    for repository, framework in sorted(FRAMEWORKS.items()):
+        print(f"  {repository:<32} {framework}")
+    print("Built-in algorithm images:")
+    for repository, algorithm in sorted(ALGORITHMS.items()):
+        print(f"  {repository:<32} {algorithm}")
+    print(f"Registered images ({settings.images_file}):")
+    for image, local in sorted(images.items()):
+        print(f"  {image}: {' '.join(local.command)} (in {local.directory})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sagestack", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sagestack {__version__}")
@@ -121,6 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     coverage = commands.add_parser("coverage", help="implemented / total operations per service")
     coverage.add_argument("-v", "--verbose", action="store_true", help="list every operation")
     coverage.set_defaults(run=_coverage)
+    images = commands.add_parser("images", help="list the images sagestack runs; register your own")
+    images.add_argument("--data-dir", help="where state lives (default ~/.sagestack)")
+    images.set_defaults(run=_images, action="list")
+    image_actions = images.add_subparsers(dest="action")
+    register = image_actions.add_parser(
+        "register", help="run IMAGE as a local command (it gets `train` or `serve` appended)"
+    )
+    register.add_argument("image", help="the image name requests use, e.g. my-algo:1")
+    register.add_argument("--command", required=True, help='e.g. "python /src/entry.py"')
+    register.add_argument("--directory", default=".", help="where the command runs")
+    remove = image_actions.add_parser("remove", help="forget a registered image")
+    remove.add_argument("image")
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

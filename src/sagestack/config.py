@@ -57,6 +57,11 @@ class Settings:
         return self.data_dir / "environments"
 
     @property
+    def images_file(self) -> Path:
+        """Images registered with `sagestack images register` (bring your own container)."""
+        return self.data_dir / "images.json"
+
+    @property
     def logs_database(self) -> Path:
         return self.data_dir / "logs.db"
 

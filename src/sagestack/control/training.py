@@ -37,7 +37,7 @@ from sagestack.control.job_root import (
 from sagestack.control.log_writer import LogWriter, tee
 from sagestack.executors.base import Executor, Running, Workload
 from sagestack.observability.log_store import LogStore
-from sagestack.resources.images import runtime_for
+from sagestack.resources.images import LocalImage, Runtime, runtime_for
 from sagestack.resources.lifecycles import IllegalTransition
 from sagestack.resources.records import ResourceRecord
 from sagestack.resources.training_jobs import KIND, TERMINAL, advance
@@ -77,6 +77,7 @@ class TrainingController:
         logs: LogStore,
         executor: Executor,
         paths: Paths,
+        local_images: Callable[[], Mapping[str, LocalImage]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -84,6 +85,7 @@ class TrainingController:
         self._logs = logs
         self._executor = executor
         self._paths = paths
+        self._local_images = local_images
         self._clock = clock
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -190,6 +192,7 @@ class TrainingController:
             has_program="sagemaker_program" in hyperparameters
             or "SAGEMAKER_PROGRAM" in spec.get("Environment", {}),
             has_entrypoint=bool(entrypoint),
+            registered=self._local_images(),
         )
         if runtime is None:
             self._advance(
@@ -197,7 +200,8 @@ class TrainingController:
                 "Failed",
                 reason="ClientError: Cannot pull algorithm container. Either the image does not "
                 f"exist or its permissions are incorrect. ({algorithm.get('TrainingImage')} is "
-                "not an image sagestack runs; see `sagestack images`.)",
+                "not an image sagestack runs: `sagestack images` lists them, `sagestack images "
+                "register` adds your own.)",
             )
             return
         if entrypoint and not self._executor.binds_opt_ml:
@@ -218,7 +222,7 @@ class TrainingController:
             return
         started = self._clock()
         self._advance(arn, "Training", TrainingStartTime=started)
-        job = _Job(record, runtime.mode, runtime.name, hosts, roots, workdir, started)
+        job = _Job(record, runtime, hosts, roots, workdir, started)
         outcome = self._execute(job)
         ended = self._clock()
         seconds = max(1, round(ended - started))
@@ -264,12 +268,16 @@ class TrainingController:
         tail: deque[str] = deque(maxlen=40)
         bound = self._executor.binds_opt_ml
         hosts_path = hosts_file(job.workdir / "hosts", hosts) if len(hosts) > 1 and bound else None
+        local = job.runtime.local
         runner = json.dumps(
             {
-                "mode": job.mode,
-                "name": job.name,
-                "entrypoint": algorithm.get("ContainerEntrypoint"),
+                "mode": job.runtime.mode,
+                "name": job.runtime.name,
+                "entrypoint": [*local.command, "train"]
+                if local
+                else algorithm.get("ContainerEntrypoint"),
                 "arguments": algorithm.get("ContainerArguments"),
+                "cwd": local.directory if local else None,
                 "environment_cache": str(self._paths.environments),
             }
         )
@@ -371,8 +379,7 @@ class TrainingController:
 @dataclass(frozen=True, slots=True)
 class _Job:
     record: ResourceRecord
-    mode: str
-    name: str
+    runtime: Runtime
     hosts: list[str]
     roots: list[Path]
     workdir: Path

@@ -10,6 +10,8 @@ the XGBoost algorithm otherwise.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 #: Framework images: repository → framework (all run in script mode).
@@ -33,11 +35,40 @@ ALGORITHMS = {
 
 
 @dataclass(frozen=True, slots=True)
+class LocalImage:
+    """A user's own image (bring your own container), registered with `sagestack images
+    register`: the command the container would run, run in `directory`. SageMaker passes it
+    `train` (or `serve`), and it finds the job under /opt/ml as in a container."""
+
+    command: tuple[str, ...]
+    directory: str
+
+
+@dataclass(frozen=True, slots=True)
 class Runtime:
-    #: "script" (the user's code, by sagemaker_program or ContainerEntrypoint) or "algorithm".
+    #: "script" (the user's code, by sagemaker_program or ContainerEntrypoint), "algorithm",
+    #: or "local" (a registered image).
     mode: str
-    #: The framework ("sklearn", "pytorch", ...) or the algorithm ("kmeans", ...).
+    #: The framework ("sklearn", "pytorch", ...), the algorithm ("kmeans", ...) or the image.
     name: str
+    local: LocalImage | None = None
+
+
+def parse_registry(text: str) -> dict[str, LocalImage]:
+    """The registered images file: {"image": {"command": [...], "directory": "..."}}."""
+    entries = json.loads(text) if text.strip() else {}
+    return {
+        image: LocalImage(tuple(entry["command"]), entry["directory"])
+        for image, entry in entries.items()
+    }
+
+
+def render_registry(images: Mapping[str, LocalImage]) -> str:
+    entries = {
+        image: {"command": list(local.command), "directory": local.directory}
+        for image, local in sorted(images.items())
+    }
+    return json.dumps(entries, indent=2) + "\n"
 
 
 def repository(image: str) -> str:
@@ -50,9 +81,18 @@ def repository(image: str) -> str:
     return path
 
 
-def runtime_for(image: str, *, has_program: bool, has_entrypoint: bool) -> Runtime | None:
-    """The runtime for `image`, or None when sagestack has none (the job then fails as
-    SageMaker fails a job whose image it cannot pull)."""
+def runtime_for(
+    image: str,
+    *,
+    has_program: bool,
+    has_entrypoint: bool,
+    registered: Mapping[str, LocalImage] | None = None,
+) -> Runtime | None:
+    """The runtime for `image` (a registered image first), or None when sagestack has none
+    (the job then fails as SageMaker fails a job whose image it cannot pull)."""
+    local = (registered or {}).get(image)
+    if local is not None:
+        return Runtime("local", image, local)
     repo = repository(image)
     if has_program or has_entrypoint:
         framework = FRAMEWORKS.get(repo)

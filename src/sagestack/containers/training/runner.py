@@ -126,7 +126,7 @@ def run(spec: dict[str, Any], root: JobRoot) -> int:
     env.pop("SAGESTACK_RUNNER", None)
     if entrypoint:
         command = [*entrypoint, *(spec.get("arguments") or [])]
-        return run_user_process(command, root.base, env)
+        return run_user_process(command, Path(spec.get("cwd") or root.base), env)
     if spec["mode"] == "algorithm":
         return train_algorithm(environment, spec["name"])
     python = requirements_python(root.code, Path(spec["environment_cache"]))
