@@ -10,6 +10,7 @@ Every status change goes through `resources.training_jobs.advance`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -89,6 +90,8 @@ class TrainingController:
         self._clock = clock
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        # Job roots left by a previous server belong to jobs `recover` ends: start clean.
+        shutil.rmtree(paths.jobs, ignore_errors=True)
 
     # -- reconciler hooks -------------------------------------------------------------------
 
@@ -103,7 +106,11 @@ class TrainingController:
         thread.start()
 
     def recover(self, arn: str) -> None:
-        """A job found unfinished at start-up: its processes died with the previous server."""
+        """A job found unfinished at start-up: end what is left of its processes, then the
+        job itself (its run cannot be resumed)."""
+        record = self._store.get_by_arn(arn)
+        for identity in record.state.get("Workloads", []) if record is not None else []:
+            self._executor.reap(identity)
         self._finish_interrupted(arn)
 
     def wait_idle(self, timeout: float) -> None:
@@ -148,6 +155,19 @@ class TrainingController:
                     continue
                 raise
         raise RuntimeError(f"{arn}: the record kept changing under the controller")
+
+    def _note_workloads(self, arn: str, identities: list[str]) -> None:
+        """Remember the job's processes in its record, so a restart can end them."""
+        for _ in range(50):
+            record = self._record(arn)
+            state = {**record.state, "Workloads": identities}
+            try:
+                self._store.update(
+                    dataclasses.replace(record, state=state), expected_generation=record.generation
+                )
+                return
+            except RecordChanged:
+                continue
 
     def _finish_interrupted(self, arn: str) -> None:
         try:
@@ -313,6 +333,7 @@ class TrainingController:
                 isolate_network=bool(spec.get("EnableNetworkIsolation")),
             )
             processes.append(self._executor.launch(workload, sink))
+        self._note_workloads(record.arn, [process.identity for process in processes])
         try:
             outcome = self._supervise(record, processes, started)
         except BaseException:

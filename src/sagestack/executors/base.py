@@ -36,6 +36,9 @@ OutputSink = Callable[[str], None]
 
 
 class Running(Protocol):
+    #: What `Executor.reap` needs to find this workload again after a restart.
+    identity: str
+
     def poll(self) -> int | None:
         """The exit code once the workload has ended, else None."""
         ...
@@ -58,3 +61,7 @@ class Executor(Protocol):
     binds_opt_ml: bool
 
     def launch(self, workload: Workload, output: OutputSink) -> Running: ...
+
+    def reap(self, identity: str) -> None:
+        """End a workload a previous server started (it outlived that server)."""
+        ...

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from contextlib import suppress
 from functools import cache
+from pathlib import Path
 
 from sagestack.executors.base import OutputSink, Workload
 
@@ -51,6 +52,7 @@ class LocalProcess:
     def __init__(self, process: subprocess.Popen[bytes], name: str, output: OutputSink) -> None:
         self._process = process
         self._name = name
+        self.identity = str(process.pid)  # also its process group: it leads its own session
         self._reader = threading.Thread(
             target=self._read, args=(output,), name=f"output {name}", daemon=True
         )
@@ -109,6 +111,17 @@ class LocalProcessExecutor:
             return list(workload.command)
         unshare = shutil.which("unshare") or "unshare"
         return [unshare, *flags, *wrapper, *workload.command]
+
+    def reap(self, identity: str) -> None:
+        """SIGKILL the process group `identity`, if it is still one of sagestack's workloads
+        (its leader runs a sagestack runner: a recycled pid is left alone)."""
+        try:
+            command = Path(f"/proc/{identity}/cmdline").read_bytes()
+        except OSError:
+            return
+        if b"sagestack" in command:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(identity), signal.SIGKILL)
 
     def launch(self, workload: Workload, output: OutputSink) -> LocalProcess:
         env = dict(workload.env)

@@ -8,7 +8,8 @@ it back. `state` is what the controller observed, in DescribeTrainingJob's own m
 - `TrainingStartTime`, `TrainingEndTime`, `TrainingTimeInSeconds`, `BillableTimeInSeconds`;
 - `ModelArtifacts`: {S3ModelArtifacts}; `OutputDataArtifacts`: the output.tar.gz URI (internal);
 - `FinalMetricDataList`: [{MetricName, Value, Timestamp}]; `FailureReason`;
-- `StopRequested`: True once StopTrainingJob was called (internal, never rendered).
+- `StopRequested`: True once StopTrainingJob was called (internal, never rendered);
+- `Workloads`: the executor's identities of the job's processes (internal, never rendered).
 
 Every change of primary or secondary status goes through `advance`, so the transitions list,
 the record's status and its StatusChanged event never disagree.
