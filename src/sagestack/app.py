@@ -28,6 +28,7 @@ from sagestack.services.s3.objects import ObjectsApi
 from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
 from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
+from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
 from sagestack.services.sts.api import StsApi
 from sagestack.services.sts.authenticator import SessionAuthenticator
 from sagestack.services.sts.sessions import SessionBook
@@ -105,6 +106,7 @@ def build_registry(
         ModelsApi(store, tokens),
         EndpointConfigsApi(store, tokens),
         TagsApi(store, tokens),
+        TrainingJobsApi(store, tokens, wake),
     ):
         registry.register("sagemaker", api)
     registry.register("sts", StsApi(backends.sessions))

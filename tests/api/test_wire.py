@@ -82,10 +82,10 @@ def test_unknown_operation(server: ServerProcess, target: str) -> None:
 
 def test_unimplemented_operation_answers_501_naming_it(sagemaker: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
-        sagemaker.list_training_jobs()
+        sagemaker.list_notebook_instances()
     code, message, status = error_of(excinfo)
     assert (code, status) == ("NotImplemented", 501)
-    assert "ListTrainingJobs" in message
+    assert "ListNotebookInstances" in message
 
 
 def test_oversized_body_is_refused(server: ServerProcess) -> None:

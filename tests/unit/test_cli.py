@@ -16,7 +16,7 @@ def test_coverage_counts_implemented_and_total_per_service(
     assert set(rows) == set(SERVED_SERVICES)
     implemented, total = map(int, rows["sagemaker"])
     assert total == len(load_service("sagemaker").operation_names)
-    assert implemented == 11
+    assert implemented == 17
     assert 0 < int(rows["s3"][0]) < int(rows["s3"][1])
     assert rows["sagemaker-runtime"][0] == "0"
 
@@ -25,7 +25,8 @@ def test_coverage_verbose_marks_each_operation(capsys: pytest.CaptureFixture[str
     main(["coverage", "-v"])
     out = capsys.readouterr().out
     assert "  [x] CreateModel" in out
-    assert "  [ ] CreateTrainingJob" in out
+    assert "  [x] CreateTrainingJob" in out
+    assert "  [ ] CreateNotebookInstance" in out
 
 
 def test_serve_refuses_a_bad_account_id(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,8 @@ class LogWriter:
         self._flusher.start()
 
     def line(self, text: str) -> None:
+        if not text:
+            return  # CloudWatch Logs has no empty events
         with self._lock:
             self._pending.append((int(time.time() * 1000), text))
             full = len(self._pending) >= FLUSH_LINES

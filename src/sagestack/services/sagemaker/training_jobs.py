@@ -1,0 +1,272 @@
+"""Training jobs: CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs, StopTrainingJob,
+UpdateTrainingJob, DeleteTrainingJob.
+
+The handlers write desired state and wake the reconciler; the training controller runs the job
+and fills the record's `state` (see `sagestack.resources.training_jobs`). Every status change
+made here goes through `advance`, and every write is a compare-and-set on the record's
+generation, retried when the controller wrote first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sagestack.api.context import RequestContext
+from sagestack.api.registry import operation
+from sagestack.resources import training_jobs as jobs
+from sagestack.resources.lifecycles import created_event, deleted_event
+from sagestack.resources.records import Event, ResourceRecord
+from sagestack.services.sagemaker.listing import ListRules
+from sagestack.services.sagemaker.resource_api import ResourceApi
+from sagestack.services.sagemaker.tags import checked_tags
+from sagestack.services.sagemaker.training_job_rules import check_create
+from sagestack.spec.errors import ResourceInUse, ValidationException
+from sagestack.spec.pagination import TokenCodec
+from sagestack.store.base import RecordChanged, RecordExists, RecordNotFound, ResourceStore
+
+LIST_TRAINING_JOBS = ListRules(
+    kind=jobs.KIND,
+    sort_columns={"Name": "Name", "CreationTime": "CreationTime", "Status": "Status"},
+)
+
+NOT_FOUND = "Requested resource not found."
+EMPTY_UPDATE = "Invalid UpdateTrainingJobRequest, the request cannot be empty"
+_UPDATABLE = ("ProfilerConfig", "ProfilerRuleConfigurations", "ResourceConfig", "RemoteDebugConfig")
+#: SecondaryStatus values in which RemoteDebugConfig may be updated (UpdateTrainingJob's docs).
+_REMOTE_DEBUG_STEPS = frozenset({"Downloading", "Training"})
+#: `state` members the controller keeps for itself; never rendered.
+_INTERNAL_STATE = frozenset({"StopRequested", "OutputDataArtifacts"})
+#: How many times a write is retried when the controller changed the record in between.
+_ATTEMPTS = 50
+
+#: A change to a record: the changed record and its event, or raises ValidationException.
+Change = Callable[[ResourceRecord], tuple[ResourceRecord, Event | None]]
+
+
+class TrainingJobsApi(ResourceApi):
+    kind = jobs.KIND
+    noun = "training job"
+
+    def __init__(self, store: ResourceStore, tokens: TokenCodec, wake: Callable[[], None]) -> None:
+        super().__init__(store, tokens)
+        self.wake = wake
+
+    @operation("CreateTrainingJob")
+    def create_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        check_create(request, lambda name: self._algorithm_exists(ctx, name))
+        name = request["TrainingJobName"]
+        spec = {key: value for key, value in request.items() if key != "Tags"}
+        record = ResourceRecord(
+            kind=self.kind,
+            account=ctx.account,
+            region=ctx.region,
+            name=name,
+            arn=self.arn_of(ctx, name),
+            spec=spec,
+            creation_time=ctx.now,
+            last_modified_time=ctx.now,
+            status="InProgress",
+            state=jobs.initial_state(ctx.now),
+        )
+        tags = checked_tags(request.get("Tags") or [])
+        try:
+            self.store.insert(record, tags=tags, event=created_event(record))
+        except RecordExists:
+            raise ResourceInUse(
+                "Training job names must be unique within an AWS account and region, and a "
+                f"training job with this name already exists ({record.arn})"
+            ) from None
+        self.wake()
+        return {"TrainingJobArn": record.arn}
+
+    @operation("DescribeTrainingJob")
+    def describe_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        return described(self._job(ctx, request["TrainingJobName"]))
+
+    @operation("ListTrainingJobs")
+    def list_training_jobs(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("WarmPoolStatusEquals") or request.get("TrainingPlanArnEquals"):
+            # sagestack keeps no warm pools and knows no training plans: nothing matches.
+            return {"TrainingJobSummaries": []}
+        records, next_token = self.list_page(ctx, request, LIST_TRAINING_JOBS)
+        return {"TrainingJobSummaries": [summary(r) for r in records], "NextToken": next_token}
+
+    @operation("StopTrainingJob")
+    def stop_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        def stop(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+            if record.status != "InProgress":
+                raise ValidationException(
+                    f"The request was rejected because the training job is in status "
+                    f"{record.status}."
+                )
+            return jobs.advance(record, "Stopping", now=ctx.now, StopRequested=True)
+
+        self._change(ctx, request["TrainingJobName"], stop)
+        self.wake()
+        return {}
+
+    @operation("UpdateTrainingJob")
+    def update_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        updates = {key: request[key] for key in _UPDATABLE if request.get(key) is not None}
+        if not updates:
+            raise ValidationException(EMPTY_UPDATE)
+
+        def update(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+            return _updated(record, updates, now=ctx.now)
+
+        record = self._change(ctx, request["TrainingJobName"], update)
+        return {"TrainingJobArn": record.arn}
+
+    @operation("DeleteTrainingJob")
+    def delete_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        record = self._job(ctx, request["TrainingJobName"])
+        if record.status not in jobs.TERMINAL:
+            raise ValidationException(
+                f"The request was rejected because the training job is in status "
+                f"{record.status}. Only a training job in a terminal state (Completed, Failed "
+                "or Stopped) can be deleted."
+            )
+        removed = self.store.delete(
+            self.kind,
+            ctx.account,
+            ctx.region,
+            record.name,
+            event=deleted_event(record, now=ctx.now),
+        )
+        if removed is None:
+            raise ValidationException(NOT_FOUND)
+        self.wake()
+        return {}
+
+    # -- records ----------------------------------------------------------------------------
+
+    def _job(self, ctx: RequestContext, name: str) -> ResourceRecord:
+        record = self.store.get(self.kind, ctx.account, ctx.region, name)
+        if record is None:
+            raise ValidationException(NOT_FOUND)
+        return record
+
+    def _change(self, ctx: RequestContext, name: str, change: Change) -> ResourceRecord:
+        """Apply `change` to the job's current record and store it, again on a fresh read
+        whenever another writer (the controller) came first."""
+        for _ in range(_ATTEMPTS):
+            record = self._job(ctx, name)
+            changed, event = change(record)
+            try:
+                return self.store.update(
+                    changed, expected_generation=record.generation, event=event
+                )
+            except RecordChanged:
+                continue
+            except RecordNotFound:
+                raise ValidationException(NOT_FOUND) from None
+        raise ResourceInUse(f"Training job {name} is changing too often; try again.")
+
+    def _algorithm_exists(self, ctx: RequestContext, name_or_arn: str) -> bool:
+        if name_or_arn.startswith("arn:"):
+            return self.store.get_by_arn(name_or_arn) is not None
+        found = self.store.get("algorithm", ctx.account, ctx.region, name_or_arn)
+        return found is not None
+
+
+def _updated(
+    record: ResourceRecord, updates: Mapping[str, Any], *, now: float
+) -> tuple[ResourceRecord, Event | None]:
+    spec = dict(record.spec)
+    if "RemoteDebugConfig" in updates:
+        secondary = record.state.get("SecondaryStatus")
+        if secondary not in _REMOTE_DEBUG_STEPS:
+            raise ValidationException(
+                "RemoteDebugConfig can be updated only while the training job's "
+                f"SecondaryStatus is Downloading or Training; it is {secondary}."
+            )
+        spec["RemoteDebugConfig"] = {
+            **spec.get("RemoteDebugConfig", {}),
+            **updates["RemoteDebugConfig"],
+        }
+    if "ProfilerConfig" in updates:
+        spec["ProfilerConfig"] = {**spec.get("ProfilerConfig", {}), **updates["ProfilerConfig"]}
+    if "ProfilerRuleConfigurations" in updates:
+        rules = {r["RuleConfigurationName"]: r for r in spec.get("ProfilerRuleConfigurations", [])}
+        rules.update((r["RuleConfigurationName"], r) for r in updates["ProfilerRuleConfigurations"])
+        spec["ProfilerRuleConfigurations"] = list(rules.values())
+    if "ResourceConfig" in updates:
+        keep_alive = updates["ResourceConfig"]["KeepAlivePeriodInSeconds"]
+        spec["ResourceConfig"] = {**spec["ResourceConfig"], "KeepAlivePeriodInSeconds": keep_alive}
+    changed = dataclasses.replace(record, spec=spec, last_modified_time=now)
+    event = Event(
+        arn=record.arn,
+        kind=record.kind,
+        account=record.account,
+        region=record.region,
+        type="Updated",
+        time=now,
+        status=record.status,
+        detail={"Updated": sorted(updates)},
+    )
+    return changed, event
+
+
+def described(record: ResourceRecord) -> dict[str, Any]:
+    """DescribeTrainingJob's output: the request as sent with the defaults SageMaker fills in,
+    and what the controller observed."""
+    spec = record.spec
+    output: dict[str, Any] = {k: v for k, v in spec.items() if k != "TrainingJobName"}
+    output["AlgorithmSpecification"] = {
+        "EnableSageMakerMetricsTimeSeries": False,
+        **spec["AlgorithmSpecification"],
+    }
+    output["OutputDataConfig"] = {
+        "KmsKeyId": "",
+        "CompressionType": "GZIP",
+        **spec["OutputDataConfig"],
+    }
+    if "InputDataConfig" in spec:
+        output["InputDataConfig"] = [
+            {"CompressionType": "None", "RecordWrapperType": "None", **channel}
+            for channel in spec["InputDataConfig"]
+        ]
+    # Required by the model: where the model artifacts go, until the controller reports them.
+    output["ModelArtifacts"] = {"S3ModelArtifacts": model_location(record)}
+    output.setdefault("StoppingCondition", {"MaxRuntimeInSeconds": 86400})
+    for flag in (
+        "EnableNetworkIsolation",
+        "EnableInterContainerTrafficEncryption",
+        "EnableManagedSpotTraining",
+    ):
+        output.setdefault(flag, False)
+    profiler = spec.get("ProfilerConfig")
+    if profiler is not None:
+        output["ProfilerConfig"] = {"ProfilingIntervalInMilliseconds": 500, **profiler}
+    enabled = profiler is not None and not profiler.get("DisableProfiler", False)
+    output["ProfilingStatus"] = "Enabled" if enabled else "Disabled"
+    output.update((key, value) for key, value in record.state.items() if key not in _INTERNAL_STATE)
+    output.update(
+        TrainingJobName=record.name,
+        TrainingJobArn=record.arn,
+        TrainingJobStatus=record.status,
+        CreationTime=record.creation_time,
+        LastModifiedTime=record.last_modified_time,
+    )
+    return output
+
+
+def model_location(record: ResourceRecord) -> str:
+    """Where the job's model.tar.gz is (or will be) uploaded."""
+    output_path = str(record.spec["OutputDataConfig"]["S3OutputPath"]).rstrip("/")
+    return f"{output_path}/{record.name}/output/model.tar.gz"
+
+
+def summary(record: ResourceRecord) -> dict[str, Any]:
+    """One TrainingJobSummaries entry of ListTrainingJobs."""
+    return {
+        "TrainingJobName": record.name,
+        "TrainingJobArn": record.arn,
+        "CreationTime": record.creation_time,
+        "TrainingEndTime": record.state.get("TrainingEndTime"),
+        "LastModifiedTime": record.last_modified_time,
+        "TrainingJobStatus": record.status,
+        "SecondaryStatus": record.state.get("SecondaryStatus"),
+    }
