@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -41,8 +42,17 @@ def source_archive(s3: Any, job: str, script: str, **files: str) -> str:
     return f"s3://bkt/{key}"
 
 
-def create_job(sagemaker: Any, s3: Any, name: str, script: str, **overrides: Any) -> None:
-    """CreateTrainingJob with the body SDK 2.x's SKLearn estimator sends."""
+def create_job(
+    sagemaker: Any,
+    s3: Any,
+    name: str,
+    script: str,
+    *,
+    files: dict[str, str] | None = None,
+    **overrides: Any,
+) -> None:
+    """CreateTrainingJob with the body SDK 2.x's SKLearn estimator sends; `files` go into the
+    source archive beside train.py."""
     request: dict[str, Any] = {
         "TrainingJobName": name,
         "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": SKLEARN},
@@ -64,7 +74,9 @@ def create_job(sagemaker: Any, s3: Any, name: str, script: str, **overrides: Any
         ],
         "HyperParameters": {
             "n-estimators": "5",
-            "sagemaker_submit_directory": json.dumps(source_archive(s3, name, script)),
+            "sagemaker_submit_directory": json.dumps(
+                source_archive(s3, name, script, **(files or {}))
+            ),
             "sagemaker_program": '"train.py"',
             "sagemaker_container_log_level": "20",
             "sagemaker_job_name": json.dumps(name),
@@ -319,3 +331,38 @@ def test_a_restart_never_leaves_a_job_in_progress(data_dir: Path, tmp_path: Path
         assert "restarted" in job["FailureReason"]
     finally:
         second.stop()
+
+
+def test_requirements_are_installed_into_a_cached_environment(
+    clients: tuple[Any, Any, Any],
+) -> None:
+    """requirements.txt goes into a virtual environment of its own (satisfied here from the
+    packages beside sagestack, so nothing is downloaded), never into sagestack's own."""
+    sagemaker, s3, logs = clients
+    script = "import sys, six\nprint('prefix', sys.prefix)\n"
+    create_job(sagemaker, s3, "with-requirements", script, files={"requirements.txt": "six\n"})
+    job = wait_until(sagemaker, "with-requirements")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    prefix = next(
+        line for line in log_lines(logs, "with-requirements") if line.startswith("prefix")
+    )
+    assert "/environments/" in prefix and sys.prefix not in prefix.split()[1:]
+
+
+def test_network_isolation_leaves_the_job_no_network(
+    clients: tuple[Any, Any, Any], server: ServerProcess
+) -> None:
+    sagemaker, s3, _ = clients
+    port = server.url.rsplit(":", 1)[1]
+    script = (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        "    print('reached the server')\n"
+        "except OSError as error:\n"
+        "    raise SystemExit(f'no network: {error}')\n"
+    )
+    create_job(sagemaker, s3, "isolated", script, EnableNetworkIsolation=True)
+    job = wait_until(sagemaker, "isolated")
+    assert job["TrainingJobStatus"] == "Failed"
+    assert "no network" in job["FailureReason"]
