@@ -12,7 +12,7 @@ from sagestack.resources.lifecycles import created_event, deleted_event
 from sagestack.resources.records import ResourceRecord
 from sagestack.services.sagemaker.listing import ListRules, list_records
 from sagestack.services.sagemaker.tags import checked_tags
-from sagestack.spec.errors import ValidationException
+from sagestack.spec.errors import ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
 from sagestack.store.base import RecordExists, ResourceStore
 
@@ -36,7 +36,9 @@ class ResourceApi:
         name: str,
         spec: Mapping[str, Any],
         tags: Sequence[Mapping[str, str]] | None = None,
+        *,
         status: str | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> ResourceRecord:
         record = ResourceRecord(
             kind=self.kind,
@@ -48,14 +50,17 @@ class ResourceApi:
             creation_time=ctx.now,
             last_modified_time=ctx.now,
             status=status,
+            state=state or {},
         )
         try:
             self.store.insert(record, tags=checked_tags(tags or []), event=created_event(record))
         except RecordExists:
-            raise ValidationException(
-                f'Cannot create already existing {self.noun} "{record.arn}".'
-            ) from None
+            raise self.already_exists(record.arn) from None
         return record
+
+    def already_exists(self, arn: str) -> ServiceError:
+        """The error SageMaker gives for a name taken in the account and region."""
+        return ValidationException(f'Cannot create already existing {self.noun} "{arn}".')
 
     def require(self, ctx: RequestContext, name: str) -> ResourceRecord:
         record = self.store.get(self.kind, ctx.account, ctx.region, name)

@@ -16,15 +16,14 @@ from typing import Any
 from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources import training_jobs as jobs
-from sagestack.resources.lifecycles import created_event, deleted_event
+from sagestack.resources.lifecycles import deleted_event
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.services.sagemaker.listing import ListRules
 from sagestack.services.sagemaker.resource_api import ResourceApi
-from sagestack.services.sagemaker.tags import checked_tags
 from sagestack.services.sagemaker.training_job_rules import check_create
-from sagestack.spec.errors import ResourceInUse, ValidationException
+from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordChanged, RecordExists, RecordNotFound, ResourceStore
+from sagestack.store.base import RecordChanged, RecordNotFound, ResourceStore
 
 LIST_TRAINING_JOBS = ListRules(
     kind=jobs.KIND,
@@ -58,28 +57,18 @@ class TrainingJobsApi(ResourceApi):
         check_create(request, lambda name: self._algorithm_exists(ctx, name))
         name = request["TrainingJobName"]
         spec = {key: value for key, value in request.items() if key != "Tags"}
-        record = ResourceRecord(
-            kind=self.kind,
-            account=ctx.account,
-            region=ctx.region,
-            name=name,
-            arn=self.arn_of(ctx, name),
-            spec=spec,
-            creation_time=ctx.now,
-            last_modified_time=ctx.now,
-            status="InProgress",
-            state=jobs.initial_state(ctx.now),
+        state = jobs.initial_state(ctx.now)
+        record = self.create_record(
+            ctx, name, spec, request.get("Tags"), status="InProgress", state=state
         )
-        tags = checked_tags(request.get("Tags") or [])
-        try:
-            self.store.insert(record, tags=tags, event=created_event(record))
-        except RecordExists:
-            raise ResourceInUse(
-                "Training job names must be unique within an AWS account and region, and a "
-                f"training job with this name already exists ({record.arn})"
-            ) from None
         self.wake()
         return {"TrainingJobArn": record.arn}
+
+    def already_exists(self, arn: str) -> ServiceError:
+        return ResourceInUse(
+            "Training job names must be unique within an AWS account and region, and a "
+            f"training job with this name already exists ({arn})"
+        )
 
     @operation("DescribeTrainingJob")
     def describe_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
