@@ -39,8 +39,7 @@ from sagestack.control.log_writer import LogWriter, tee
 from sagestack.executors.base import Executor, Running, Workload
 from sagestack.observability.log_store import LogStore
 from sagestack.resources.images import LocalImage, Runtime, runtime_for
-from sagestack.resources.lifecycles import IllegalTransition
-from sagestack.resources.records import ResourceRecord
+from sagestack.resources.records import Event, ResourceRecord
 from sagestack.resources.training_jobs import KIND, TERMINAL, advance
 from sagestack.storage.base import ObjectStore, split_s3_uri
 from sagestack.store.base import RecordChanged, RecordNotFound, ResourceStore
@@ -126,22 +125,17 @@ class TrainingController:
             raise JobGone(arn)
         return record
 
-    def _advance(self, arn: str, secondary: str, **values: Any) -> ResourceRecord:
-        """Move the job to `secondary`, retrying when the API wrote the record first; while a
-        stop is under way, InProgress steps are skipped (the job stays Stopping)."""
+    def _write(
+        self, arn: str, change: Callable[[ResourceRecord], tuple[ResourceRecord, Event | None]]
+    ) -> ResourceRecord:
+        """Store `change` of the job's current record, on a fresh read again whenever the API
+        wrote the record first (optimistic concurrency)."""
         for _ in range(50):
             record = self._record(arn)
-            if record.status == "Stopping" and secondary not in (
-                "Stopped",
-                "MaxRuntimeExceeded",
-                "Failed",
-                "Completed",
-            ):
-                return record
-            if record.status in TERMINAL:
+            changed, event = change(record)
+            if changed is record:
                 return record
             try:
-                changed, event = advance(record, secondary, now=self._clock(), **values)
                 return self._store.update(
                     changed, expected_generation=record.generation, event=event
                 )
@@ -149,25 +143,33 @@ class TrainingController:
                 continue
             except RecordNotFound:
                 raise JobGone(arn) from None
-            except IllegalTransition:
-                if secondary in ("Completed", "Failed") and record.status == "Stopping":
-                    secondary = "Stopped"
-                    continue
-                raise
         raise RuntimeError(f"{arn}: the record kept changing under the controller")
+
+    def _advance(self, arn: str, secondary: str, **values: Any) -> ResourceRecord:
+        """Move the job to `secondary`. While a stop is under way, InProgress steps are
+        skipped (the job stays Stopping) and a finished run ends Stopped."""
+
+        def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+            target = secondary
+            if record.status in TERMINAL:
+                return record, None
+            if record.status == "Stopping":
+                if target not in _ENDINGS:
+                    return record, None
+                if target in ("Completed", "Failed"):
+                    target = "Stopped"
+            return advance(record, target, now=self._clock(), **values)
+
+        return self._write(arn, change)
 
     def _note_workloads(self, arn: str, identities: list[str]) -> None:
         """Remember the job's processes in its record, so a restart can end them."""
-        for _ in range(50):
-            record = self._record(arn)
+
+        def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
             state = {**record.state, "Workloads": identities}
-            try:
-                self._store.update(
-                    dataclasses.replace(record, state=state), expected_generation=record.generation
-                )
-                return
-            except RecordChanged:
-                continue
+            return dataclasses.replace(record, state=state), None
+
+        self._write(arn, change)
 
     def _finish_interrupted(self, arn: str) -> None:
         try:
