@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import re
 import shutil
 import sys
@@ -38,7 +39,7 @@ from sagestack.control.job_root import (
 from sagestack.control.log_writer import LogWriter, tee
 from sagestack.executors.base import Executor, Running, Workload
 from sagestack.observability.log_store import LogStore
-from sagestack.resources.images import LocalImage, Runtime, runtime_for
+from sagestack.resources.images import LocalImage, Runtime, instance_vcpus, runtime_for
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.resources.training_jobs import KIND, TERMINAL, advance
 from sagestack.storage.base import ObjectStore, split_s3_uri
@@ -304,7 +305,8 @@ class TrainingController:
             }
         )
         writers, processes = [], []
-        for host, root in zip(hosts, roots, strict=True):
+        cpus = _cpu_sets(spec["ResourceConfig"].get("InstanceType", ""), len(hosts))
+        for index, (host, root) in enumerate(zip(hosts, roots, strict=True)):
             writer = LogWriter(
                 self._logs,
                 LOG_GROUP,
@@ -333,6 +335,7 @@ class TrainingController:
                 root=root,
                 hosts_file=hosts_path,
                 isolate_network=bool(spec.get("EnableNetworkIsolation")),
+                cpus=cpus[index] if cpus else None,
             )
             processes.append(self._executor.launch(workload, sink))
         self._note_workloads(record.arn, [process.identity for process in processes])
@@ -416,6 +419,20 @@ class _Outcome:
     timed_out: bool = False
     reason: str | None = None
     metrics: list[dict[str, Any]] | None = None
+
+
+def _cpu_sets(instance_type: str, hosts: int) -> list[list[int]] | None:
+    """The CPUs each host may use: as many as its instance type has, dealt round-robin from
+    those sagestack may use (hosts share them when the machine has fewer)."""
+    wanted = instance_vcpus(instance_type)
+    available = sorted(os.sched_getaffinity(0))
+    if wanted is None or (wanted >= len(available) and hosts == 1):
+        return None
+    count = min(wanted, len(available))
+    return [
+        [available[(host * count + i) % len(available)] for i in range(count)]
+        for host in range(hosts)
+    ]
 
 
 def _stop(processes: list[Running]) -> None:

@@ -103,3 +103,16 @@ def runtime_for(
         return Runtime("algorithm", algorithm)
     framework = FRAMEWORKS.get(repo)
     return Runtime("script", framework) if framework is not None else None
+
+
+def instance_vcpus(instance_type: str) -> int | None:
+    """vCPUs of an ML instance type by its size (`ml.m5.large` → 2, `ml.c5.4xlarge` → 16);
+    None for a size this rule does not know (metal, local)."""
+    size = instance_type.rsplit(".", 1)[-1]
+    if size in ("medium", "large"):
+        return 2
+    if size == "xlarge":
+        return 4
+    if size.endswith("xlarge") and size[: -len("xlarge")].isdigit():
+        return 4 * int(size[: -len("xlarge")])
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagestack.resources.images import Runtime, repository, runtime_for
+from sagestack.resources.images import Runtime, instance_vcpus, repository, runtime_for
 
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -42,3 +42,19 @@ def test_repository_ignores_registry_tag_and_digest() -> None:
 )
 def test_runtime_for(image: str, program: bool, entrypoint: bool, expected: Runtime | None) -> None:
     assert runtime_for(image, has_program=program, has_entrypoint=entrypoint) == expected
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpus"),
+    [
+        ("ml.m5.large", 2),
+        ("ml.t3.medium", 2),
+        ("ml.c5.xlarge", 4),
+        ("ml.m5.24xlarge", 96),
+        ("ml.p4d.24xlarge", 96),
+        ("local", None),
+        ("ml.m5.metal", None),
+    ],
+)
+def test_instance_vcpus(instance_type: str, vcpus: int | None) -> None:
+    assert instance_vcpus(instance_type) == vcpus

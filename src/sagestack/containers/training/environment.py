@@ -117,7 +117,7 @@ class TrainingEnvironment:
         channels = sorted(self.input_data_config)
         hosts = list(self.resource_config.get("hosts", ["algo-1"]))
         current = self.resource_config.get("current_host", "algo-1")
-        cpus = os.cpu_count() or 1
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this host was given
         user_hps = self.user_hyperparameters
         env: dict[str, Any] = {
             "model_dir": str(self.root.model),
