@@ -366,3 +366,30 @@ def test_network_isolation_leaves_the_job_no_network(
     job = wait_until(sagemaker, "isolated")
     assert job["TrainingJobStatus"] == "Failed"
     assert "no network" in job["FailureReason"]
+
+
+def test_checkpoints_sync_both_ways(clients: tuple[Any, Any, Any]) -> None:
+    """Checkpoints go up while the job trains and come back down for the next job."""
+    sagemaker, s3, logs = clients
+    checkpoint = {"S3Uri": "s3://bkt/checkpoints/run"}
+    writer = (
+        "import os, time\n"
+        "open('/opt/ml/checkpoints/epoch-1.ckpt', 'w').write('state 1')\n"
+        "print('checkpointed', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    create_job(sagemaker, s3, "writes-checkpoints", writer, CheckpointConfig=checkpoint)
+    wait_for_line(logs, "writes-checkpoints", "checkpointed")
+    deadline = time.monotonic() + 30
+    while "Contents" not in s3.list_objects_v2(Bucket="bkt", Prefix="checkpoints/run/"):
+        assert time.monotonic() < deadline, "the checkpoint never reached S3 during training"
+        time.sleep(0.05)
+    job = sagemaker.describe_training_job(TrainingJobName="writes-checkpoints")
+    assert job["TrainingJobStatus"] == "InProgress"
+    sagemaker.stop_training_job(TrainingJobName="writes-checkpoints")
+    wait_until(sagemaker, "writes-checkpoints")
+    reader = "print('resumed from', open('/opt/ml/checkpoints/epoch-1.ckpt').read())\n"
+    create_job(sagemaker, s3, "reads-checkpoints", reader, CheckpointConfig=checkpoint)
+    job = wait_until(sagemaker, "reads-checkpoints")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert "resumed from state 1" in log_lines(logs, "reads-checkpoints")

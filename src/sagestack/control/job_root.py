@@ -145,13 +145,28 @@ def download_prefix(objects: ObjectStore, uri: str, directory: Path) -> None:
             objects.download_file(bucket, info.key, _within(directory, relative))
 
 
-def upload_directory(objects: ObjectStore, directory: Path, uri: str) -> None:
-    bucket, prefix = split_s3_uri(uri)
-    prefix = prefix.rstrip("/")
-    for path in sorted(directory.rglob("*")):
-        if path.is_file():
-            key = f"{prefix}/{path.relative_to(directory).as_posix()}".lstrip("/")
-            objects.upload_file(bucket, key, path)
+class DirectorySync:
+    """Keeps an S3 prefix up to date with a directory (checkpoints while a job trains): each
+    `sync` uploads the files that are new or changed since the last one."""
+
+    def __init__(self, objects: ObjectStore, directory: Path, uri: str) -> None:
+        self._objects = objects
+        self._directory = directory
+        self._bucket, prefix = split_s3_uri(uri)
+        self._prefix = prefix.rstrip("/")
+        self._sent: dict[Path, tuple[int, int]] = {}
+
+    def sync(self) -> None:
+        for path in sorted(self._directory.rglob("*")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # removed while we looked
+            if not path.is_file() or self._sent.get(path) == (stat.st_mtime_ns, stat.st_size):
+                continue
+            key = f"{self._prefix}/{path.relative_to(self._directory).as_posix()}".lstrip("/")
+            self._objects.upload_file(self._bucket, key, path)
+            self._sent[path] = (stat.st_mtime_ns, stat.st_size)
 
 
 def extract_source(objects: ObjectStore, uri: str, code_dir: Path) -> None:

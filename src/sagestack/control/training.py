@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sagestack.control.job_root import (
+    DirectorySync,
     InputError,
     download_channels,
     download_prefix,
@@ -34,7 +35,6 @@ from sagestack.control.job_root import (
     hosts_file,
     lay_out,
     pack,
-    upload_directory,
 )
 from sagestack.control.log_writer import LogWriter, tee
 from sagestack.executors.base import Executor, Running, Workload
@@ -51,6 +51,8 @@ LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 #: Seconds between SIGTERM and SIGKILL when a job is stopped or runs out of time.
 STOP_GRACE = 10.0
 POLL = 0.1
+#: Seconds between uploads of new checkpoint files while a job trains.
+CHECKPOINT_SECONDS = 2.0
 
 
 #: Where a job may go while it is Stopping.
@@ -245,7 +247,13 @@ class TrainingController:
             return
         started = self._clock()
         self._advance(arn, "Training", TrainingStartTime=started)
-        job = _Job(record, runtime, hosts, roots, workdir, started)
+        checkpoint_uri = spec.get("CheckpointConfig", {}).get("S3Uri")
+        checkpoints = (
+            DirectorySync(self._objects, roots[0] / "checkpoints", checkpoint_uri)
+            if checkpoint_uri
+            else None
+        )
+        job = _Job(record, runtime, hosts, roots, workdir, started, checkpoints)
         outcome = self._execute(job)
         ended = self._clock()
         seconds = max(1, round(ended - started))
@@ -257,7 +265,7 @@ class TrainingController:
         stopping = self._record(arn).status == "Stopping" or outcome.stopped
         if not stopping:
             self._advance(arn, "Uploading")
-        artifacts = self._upload(spec, record.name, roots[0])
+        artifacts = self._upload(spec, record.name, roots[0], checkpoints)
         if outcome.metrics:
             timing["FinalMetricDataList"] = outcome.metrics
         if outcome.timed_out:
@@ -340,7 +348,7 @@ class TrainingController:
             processes.append(self._executor.launch(workload, sink))
         self._note_workloads(record.arn, [process.identity for process in processes])
         try:
-            outcome = self._supervise(record, processes, started)
+            outcome = self._supervise(record, processes, started, job.checkpoints)
         except BaseException:
             _stop(processes)  # the job is gone or sagestack failed: leave nothing running
             raise
@@ -353,12 +361,18 @@ class TrainingController:
         return outcome
 
     def _supervise(
-        self, record: ResourceRecord, processes: list[Running], started: float
+        self,
+        record: ResourceRecord,
+        processes: list[Running],
+        started: float,
+        checkpoints: DirectorySync | None,
     ) -> _Outcome:
+        """Wait for the hosts to end, stopping them on StopTrainingJob or MaxRuntimeInSeconds;
+        checkpoints go up as they are written."""
         limit = record.spec.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
         deadline = started + float(limit)
         outcome = _Outcome()
-        checked = 0.0
+        checked = synced = started
         while True:
             codes = [process.wait(POLL) for process in processes[:1]] + [
                 process.poll() for process in processes[1:]
@@ -378,13 +392,22 @@ class TrainingController:
                 checked = now
                 state = self._record(record.arn).state
                 outcome.stopped = bool(state.get("StopRequested"))
+            if checkpoints is not None and now - synced >= CHECKPOINT_SECONDS:
+                synced = now
+                checkpoints.sync()
             if outcome.timed_out or outcome.stopped:
                 outcome.stopped = True
                 _stop(processes)
                 outcome.code = None
                 return outcome
 
-    def _upload(self, spec: Mapping[str, Any], name: str, root: Path) -> dict[str, Any]:
+    def _upload(
+        self,
+        spec: Mapping[str, Any],
+        name: str,
+        root: Path,
+        job_checkpoints: DirectorySync | None,
+    ) -> dict[str, Any]:
         bucket, prefix = split_s3_uri(spec["OutputDataConfig"]["S3OutputPath"])
         base = f"{prefix.rstrip('/')}/{name}/output".lstrip("/")
         found: dict[str, Any] = {}
@@ -396,9 +419,8 @@ class TrainingController:
         if pack(root / "output" / "data", output):
             self._objects.upload_file(bucket, f"{base}/output.tar.gz", output)
             found["OutputDataArtifacts"] = f"s3://{bucket}/{base}/output.tar.gz"
-        checkpoint = spec.get("CheckpointConfig", {}).get("S3Uri")
-        if checkpoint:
-            upload_directory(self._objects, root / "checkpoints", checkpoint)
+        if job_checkpoints is not None:
+            job_checkpoints.sync()
         return found
 
 
@@ -410,6 +432,7 @@ class _Job:
     roots: list[Path]
     workdir: Path
     started: float
+    checkpoints: DirectorySync | None
 
 
 @dataclass(slots=True)
