@@ -1,10 +1,11 @@
 """The reconciler: one thread that hands resources to their controllers.
 
-It follows the store's event log: a Created event of a kind with a controller starts that
-resource's work. At start-up it reads the log from the beginning and gives every resource still
-unfinished to its controller's `recover` (its processes died with the previous server), so a
-restart never leaves a job InProgress forever. `wake()` makes it look at once; it also looks
-every few seconds on its own.
+It follows the store's event log: every new event of a kind with a controller goes to that
+controller's `notify` (a Created job starts; an endpoint being updated or deleted converges).
+At start-up it reads the log from the beginning and gives every resource that still exists,
+with its last status, to its controller's `recover` (the previous server's processes are gone):
+a restart never leaves a job InProgress forever and brings InService endpoints back. `wake()`
+makes it look at once; it also looks every few seconds on its own.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from sagestack.store.base import ResourceStore
 
 LOG = logging.getLogger(__name__)
 
-UNFINISHED = frozenset({"InProgress", "Stopping", "Creating", "Updating", "Deleting"})
-
 
 class Controller(Protocol):
     kind: str
 
-    def start(self, arn: str) -> None: ...
+    def notify(self, event: Event) -> None:
+        """A new event about a resource of this kind (the store has the resource's record)."""
+        ...
 
-    def recover(self, arn: str) -> None: ...
+    def recover(self, arn: str, status: str | None) -> None:
+        """A resource found at start-up, with its last status."""
+        ...
 
 
 class Reconciler:
@@ -70,9 +73,7 @@ class Reconciler:
             else:
                 last_status[event.arn] = (event.kind, event.status)
         for arn, (kind, status) in last_status.items():
-            if status in UNFINISHED:
-                LOG.warning("%s was %s when sagestack stopped", arn, status)
-                self._controllers[kind].recover(arn)
+            self._controllers[kind].recover(arn, status)
 
     def _events(self) -> Iterable[Event]:
         while True:
@@ -99,5 +100,5 @@ class Reconciler:
             for event in batch:
                 self._last_event = event.id
                 controller = self._controllers.get(event.kind)
-                if controller is not None and event.type == "Created":
-                    controller.start(event.arn)
+                if controller is not None:
+                    controller.notify(event)

@@ -97,6 +97,10 @@ class TrainingController:
 
     # -- reconciler hooks -------------------------------------------------------------------
 
+    def notify(self, event: Event) -> None:
+        if event.type == "Created":
+            self.start(event.arn)
+
     def start(self, arn: str) -> None:
         with self._lock:
             if arn in self._running and self._running[arn].is_alive():
@@ -107,9 +111,12 @@ class TrainingController:
             self._running[arn] = thread
         thread.start()
 
-    def recover(self, arn: str) -> None:
+    def recover(self, arn: str, status: str | None) -> None:
         """A job found unfinished at start-up: end what is left of its processes, then the
         job itself (its run cannot be resumed)."""
+        if status in TERMINAL:
+            return
+        LOG.warning("%s was %s when sagestack stopped", arn, status)
         record = self._store.get_by_arn(arn)
         for identity in record.state.get("Workloads", []) if record is not None else []:
             self._executor.reap(identity)

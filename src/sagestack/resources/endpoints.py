@@ -1,0 +1,74 @@
+"""What an endpoint record holds, shared by its API (services) and its controller (control).
+
+`spec` (desired state, written by the API):
+- `EndpointConfigName`: the config the endpoint should run;
+- `Deployment`: that config resolved at the time of the request, so later changes to the config
+  or its models do not touch a running endpoint (as on SageMaker):
+  {"EndpointConfigName", "ProductionVariants": [variant as in the config (VariantName,
+  ModelName, InitialInstanceCount, InitialVariantWeight, InstanceType, ...) + "Model": {the
+  model's spec: PrimaryContainer / Containers, ExecutionRoleArn, ...}]};
+- `DeploymentConfig` (UpdateEndpoint), `DesiredWeightsAndCapacities` (the last
+  UpdateEndpointWeightsAndCapacities, by variant).
+
+`state` (observed, written by the controller), in DescribeEndpoint's member names:
+- `ProductionVariants`: [ProductionVariantSummary], `FailureReason`;
+- `ActiveDeployment`: the Deployment the replicas now serve (internal, never rendered): an
+  update that fails leaves the endpoint InService on it, with FailureReason.
+
+Statuses follow `lifecycles.ENDPOINT_EDGES`: Creating → InService | Failed; InService →
+Updating → InService (new or, on failure, old config) | RollingBack; any → Deleting, after which
+the controller removes the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+KIND = "endpoint"
+
+
+#: Where the logs of an endpoint's replicas go (one stream per replica:
+#: "<variant>/<instance id>").
+def log_group(endpoint: str) -> str:
+    return f"/aws/sagemaker/Endpoints/{endpoint}"
+
+
+def variant_summaries(
+    variants: Sequence[Mapping[str, Any]],
+    *,
+    current: Mapping[str, tuple[float, int]],
+    status: str,
+    now: float,
+    message: str | None = None,
+) -> list[dict[str, Any]]:
+    """ProductionVariantSummary for each variant of a deployment: desired weight and count from
+    the deployment, current ones from `current` (variant → (weight, instance count)), images as
+    the models name them, and one VariantStatus entry ("Creating", "Updating", ... or none
+    when "InService")."""
+    summaries = []
+    for variant in variants:
+        name = variant["VariantName"]
+        weight, count = current.get(name, (0.0, 0))
+        containers = variant.get("Model", {}).get("Containers") or [
+            variant.get("Model", {}).get("PrimaryContainer", {})
+        ]
+        summary: dict[str, Any] = {
+            "VariantName": name,
+            "DeployedImages": [
+                {"SpecifiedImage": c["Image"], "ResolvedImage": c["Image"], "ResolutionTime": now}
+                for c in containers
+                if c.get("Image")
+            ],
+            "CurrentWeight": weight,
+            "DesiredWeight": float(variant.get("InitialVariantWeight", 1.0)),
+            "CurrentInstanceCount": count,
+            "DesiredInstanceCount": int(variant.get("InitialInstanceCount", 1)),
+        }
+        if status != "InService":
+            entry: dict[str, Any] = {"Status": status, "StartTime": now}
+            if message:
+                entry["StatusMessage"] = message
+            summary["VariantStatus"] = [entry]
+        summaries.append(summary)
+    return summaries
