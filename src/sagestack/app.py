@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagestack import __version__
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
 from sagestack.api.registry import OperationRegistry
 from sagestack.config import Settings
+from sagestack.control.endpoints import EndpointController
 from sagestack.control.loop import Reconciler
+from sagestack.control.replicas import ReplicaFactory
 from sagestack.control.training import Paths, TrainingController
 from sagestack.executors.local_process import LocalProcessExecutor
 from sagestack.http.server import SagestackApp
@@ -29,9 +32,13 @@ from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
 from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
+from sagestack.services.sagemaker_runtime.invoke import InvokeApi
 from sagestack.services.sts.api import StsApi
 from sagestack.services.sts.authenticator import SessionAuthenticator
 from sagestack.services.sts.sessions import SessionBook
+from sagestack.serving.proxy import Proxy
+from sagestack.serving.router import Router
+from sagestack.serving.routing import RoutingTable
 from sagestack.spec.catalog import SERVED_SERVICES, load_service
 from sagestack.spec.pagination import TokenCodec
 from sagestack.storage.base import ObjectStore
@@ -96,10 +103,23 @@ def _workload_objects(settings: Settings, local: LocalObjectStore) -> ObjectStor
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """The InvokeEndpoint path: the routing snapshot the endpoint controller publishes, the
+    router (which also tells the controller when a retired replica is idle) and the proxy."""
+
+    routes: RoutingTable = field(default_factory=RoutingTable)
+    router: Router = field(default_factory=Router)
+    proxy: Proxy = field(default_factory=Proxy)
+
+
 def build_registry(
-    backends: Backends, wake: Callable[[], None] = lambda: None
+    backends: Backends,
+    wake: Callable[[], None] = lambda: None,
+    serving: Serving | None = None,
 ) -> OperationRegistry:
     """Every service's API on `backends`; `wake` tells the reconciler there is new work."""
+    serving = serving or Serving()
     registry = OperationRegistry()
     store, tokens = backends.store, backends.tokens
     for api in (
@@ -118,6 +138,7 @@ def build_registry(
     ):
         registry.register("s3", s3_api)
     registry.register("logs", LogsApi(backends.logs, tokens))
+    registry.register("sagemaker-runtime", InvokeApi(serving.routes, serving.proxy, serving.router))
     return registry
 
 
@@ -171,26 +192,42 @@ def registered_images(settings: Settings) -> dict[str, LocalImage]:
         return {}
 
 
-def build_reconciler(settings: Settings, backends: Backends) -> Reconciler:
+def build_reconciler(settings: Settings, backends: Backends, serving: Serving) -> Reconciler:
+    executor = LocalProcessExecutor()
     training = TrainingController(
         backends.store,
         objects=backends.workload_objects,
         logs=backends.logs,
-        executor=LocalProcessExecutor(),
+        executor=executor,
         paths=Paths(jobs=settings.jobs_dir, environments=settings.environments_dir),
         local_images=lambda: registered_images(settings),
     )
-    return Reconciler(backends.store, [training])
+    shutil.rmtree(settings.endpoints_dir, ignore_errors=True)  # replicas of a previous run
+    endpoints = EndpointController(
+        backends.store,
+        replicas=ReplicaFactory(
+            objects=backends.workload_objects,
+            logs=backends.logs,
+            executor=executor,
+            directory=settings.endpoints_dir,
+            local_images=lambda: registered_images(settings),
+        ),
+        routes=serving.routes,
+        router=serving.router,
+    )
+    return Reconciler(backends.store, [training, endpoints])
 
 
 def build_application(settings: Settings) -> Application:
     backends = open_backends(settings)
-    reconciler = build_reconciler(settings, backends)
-    registry = build_registry(backends, reconciler.wake)
+    serving = Serving()
+    reconciler = build_reconciler(settings, backends, serving)
+    registry = build_registry(backends, reconciler.wake, serving)
 
     def reset() -> None:
         backends.reset()
         reconciler.reset()
+        serving.routes.clear()
 
     asgi = SagestackApp(
         ServiceRouter(service_endpoints()),

@@ -52,6 +52,11 @@ class Settings:
         return self.data_dir / "jobs"
 
     @property
+    def endpoints_dir(self) -> Path:
+        """Roots of running endpoint replicas (model/ and code/ as under /opt/ml)."""
+        return self.data_dir / "endpoints"
+
+    @property
     def environments_dir(self) -> Path:
         """Virtual environments with a job's requirements.txt, cached by the file's hash."""
         return self.data_dir / "environments"

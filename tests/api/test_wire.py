@@ -107,7 +107,10 @@ def test_request_id_header_is_present(server: ServerProcess) -> None:
         ("s3", lambda c: c.get_bucket_website(Bucket="b")),
         ("sts", lambda c: c.decode_authorization_message(EncodedMessage="x")),
         ("logs", lambda c: c.describe_destinations()),
-        ("sagemaker-runtime", lambda c: c.invoke_endpoint(EndpointName="e", Body=b"1")),
+        (
+            "sagemaker-runtime",
+            lambda c: c.invoke_endpoint_async(EndpointName="e", InputLocation="s3://b/k"),
+        ),
     ],
 )
 def test_every_served_service_is_routed_on_one_port(

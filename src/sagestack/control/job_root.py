@@ -169,21 +169,23 @@ class DirectorySync:
             self._sent[path] = (stat.st_mtime_ns, stat.st_size)
 
 
-def extract_source(objects: ObjectStore, uri: str, code_dir: Path) -> None:
-    """Unpack a source archive (s3:// URI) into `code_dir`: regular files and directories only,
-    nothing outside `code_dir` (tarfile's "data" filter refuses escapes and absolute paths)."""
+def extract_source(objects: ObjectStore, uri: str, directory: Path) -> None:
+    """Unpack an archive (s3:// URI: sourcedir.tar.gz, model.tar.gz) into `directory`: regular
+    files and directories only, nothing outside it (tarfile's "data" filter refuses escapes,
+    absolute paths and links that leave it)."""
     bucket, key = split_s3_uri(uri)
-    with tempfile.TemporaryDirectory(dir=code_dir.parent) as scratch:
-        archive = Path(scratch) / "sourcedir.tar.gz"
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory.parent) as scratch:
+        archive = Path(scratch) / "archive.tar.gz"
         try:
             objects.download_file(bucket, key, archive)
         except Exception as error:
-            raise InputError(f"Could not download the source archive {uri}: {error}") from None
+            raise InputError(f"Could not download the archive {uri}: {error}") from None
         try:
             with tarfile.open(archive) as tar:
-                tar.extractall(code_dir, filter="data")
+                tar.extractall(directory, filter="data")
         except (tarfile.TarError, OSError) as error:
-            raise InputError(f"The source archive {uri} cannot be extracted: {error}") from None
+            raise InputError(f"The archive {uri} cannot be extracted: {error}") from None
 
 
 def pack(directory: Path, archive: Path) -> bool:

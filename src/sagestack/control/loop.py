@@ -32,6 +32,10 @@ class Controller(Protocol):
         """A resource found at start-up, with its last status."""
         ...
 
+    def reset(self) -> None:
+        """Every resource is gone (the store was reset)."""
+        ...
+
 
 class Reconciler:
     def __init__(
@@ -60,8 +64,11 @@ class Reconciler:
             self._thread.join(timeout=10)
 
     def reset(self) -> None:
-        """The store was emptied: follow its event log from the start again."""
+        """The store was emptied: follow its event log from the start again, and let each
+        controller drop the work of resources that no longer exist."""
         self._last_event = 0
+        for controller in self._controllers.values():
+            controller.reset()
 
     def _recover(self) -> None:
         last_status: dict[str, tuple[str, str | None]] = {}

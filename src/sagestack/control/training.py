@@ -101,6 +101,9 @@ class TrainingController:
         if event.type == "Created":
             self.start(event.arn)
 
+    def reset(self) -> None:
+        """Nothing to do: a running job finds its record gone and stops its processes."""
+
     def start(self, arn: str) -> None:
         with self._lock:
             if arn in self._running and self._running[arn].is_alive():

@@ -1,0 +1,357 @@
+"""The endpoint controller: keeps each endpoint's replicas matching its record.
+
+Per endpoint, one worker at a time converges: Creating → start the Deployment's replicas, wait
+for /ping, publish the route, InService (or Failed with SageMaker's reason); Updating → the
+new Deployment's replicas start beside the old ones, the route switches at once, the old ones
+stop when their in-flight requests are done (a failure leaves the old fleet serving, InService,
+with FailureReason); a change of weights or counts only scales; Deleting → withdraw, stop,
+remove the record. A watchdog restarts a replica whose process dies (it gets no traffic until
+/ping passes again), and `recover` brings InService endpoints back after a restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sagestack.control.replicas import DeployError, ReplicaFactory, ReplicaProcess, wait_ready
+from sagestack.resources.endpoints import KIND, variant_summaries
+from sagestack.resources.lifecycles import deleted_event, transition
+from sagestack.resources.records import Event, ResourceRecord
+from sagestack.serving.router import Router
+from sagestack.serving.routing import EndpointRoute, Replica, RoutingTable, VariantRoute
+from sagestack.store.base import RecordChanged, ResourceStore
+
+LOG = logging.getLogger(__name__)
+
+#: Seconds a retired replica may finish its in-flight requests before it is stopped anyway.
+DRAIN_SECONDS = 60.0
+WATCH_SECONDS = 0.5
+
+Fleet = dict[str, list[ReplicaProcess]]
+
+
+class EndpointController:
+    kind = KIND
+
+    def __init__(
+        self,
+        store: ResourceStore,
+        *,
+        replicas: ReplicaFactory,
+        routes: RoutingTable,
+        router: Router,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._replicas = replicas
+        self._routes = routes
+        self._router = router
+        self._clock = clock
+        self._fleets: dict[str, tuple[ResourceRecord, Mapping[str, Any], Fleet]] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._watchdog = threading.Thread(target=self._watch, name="replica watchdog", daemon=True)
+        self._watchdog.start()
+
+    # -- reconciler hooks -------------------------------------------------------------------
+
+    def notify(self, event: Event) -> None:
+        self._schedule(event.arn)
+
+    def recover(self, arn: str, status: str | None) -> None:
+        if status != "Failed":
+            self._schedule(arn)
+
+    def reset(self) -> None:
+        with self._lock:
+            arns = list(self._fleets)
+        for arn in arns:
+            self._retire(arn)
+
+    def _schedule(self, arn: str) -> None:
+        """Converge `arn` on its own worker; a request while one runs makes it run again."""
+        with self._lock:
+            worker = self._workers.get(arn)
+            if worker is not None and worker.is_alive():
+                self._dirty.add(arn)
+                return
+            worker = threading.Thread(
+                target=self._work, args=(arn,), name=f"endpoint {arn}", daemon=True
+            )
+            self._workers[arn] = worker
+        worker.start()
+
+    def _work(self, arn: str) -> None:
+        while True:
+            try:
+                self._converge(arn)
+            except Exception:
+                LOG.exception("%s: converging failed", arn)
+            with self._lock:
+                if arn not in self._dirty:
+                    self._workers.pop(arn, None)
+                    return
+                self._dirty.discard(arn)
+
+    # -- converging -------------------------------------------------------------------------
+
+    def _converge(self, arn: str) -> None:
+        record = self._store.get_by_arn(arn)
+        if record is None:
+            self._retire(arn)
+            return
+        if record.status == "Deleting":
+            self._retire(arn)
+            self._store.delete(
+                record.kind,
+                record.account,
+                record.region,
+                record.name,
+                event=deleted_event(record, now=self._clock()),
+            )
+        elif record.status == "Creating":
+            self._create(record)
+        elif record.status == "Updating":
+            self._update(record)
+        elif record.status == "InService" and arn not in self._fleets:
+            self._restore(record)
+
+    def _create(self, record: ResourceRecord) -> None:
+        deployment = record.spec["Deployment"]
+        try:
+            fleet = self._launch(record, deployment)
+        except DeployError as error:
+            self._write(record.arn, "Failed", deployment, reason=str(error))
+            return
+        self._serve(record, deployment, fleet)
+        self._write(record.arn, "InService", deployment, ActiveDeployment=deployment)
+
+    def _restore(self, record: ResourceRecord) -> None:
+        """An InService endpoint without replicas (sagestack restarted): start them again."""
+        deployment = record.state.get("ActiveDeployment") or record.spec["Deployment"]
+        try:
+            fleet = self._launch(record, deployment)
+        except DeployError as error:
+            LOG.error("%s could not be brought back: %s", record.arn, error)
+            return
+        self._serve(record, deployment, fleet)
+
+    def _update(self, record: ResourceRecord) -> None:
+        desired = record.spec["Deployment"]
+        current = self._fleets.get(record.arn)
+        active = record.state.get("ActiveDeployment")
+        if current is None or active is None:
+            self._create_from_update(record, desired)
+            return
+        if _same_models(active, desired):
+            self._scale(record, desired, current[2])
+            self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+            return
+        try:
+            fleet = self._launch(record, desired)
+        except DeployError as error:
+            self._write(
+                record.arn,
+                "InService",
+                active,
+                reason=str(error),
+                spec={"EndpointConfigName": active["EndpointConfigName"], "Deployment": active},
+            )
+            return
+        old = current[2]
+        self._serve(record, desired, fleet)
+        self._drain_and_stop(old)
+        self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+
+    def _create_from_update(self, record: ResourceRecord, desired: Mapping[str, Any]) -> None:
+        try:
+            fleet = self._launch(record, desired)
+        except DeployError as error:
+            self._write(record.arn, "Failed", desired, reason=str(error))
+            return
+        self._serve(record, desired, fleet)
+        self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+
+    def _scale(self, record: ResourceRecord, desired: Mapping[str, Any], fleet: Fleet) -> None:
+        """Same models, new weights or counts: add or retire replicas per variant."""
+        endpoint = _endpoint(record)
+        retired: list[ReplicaProcess] = []
+        for variant in desired["ProductionVariants"]:
+            replicas = fleet.setdefault(variant["VariantName"], [])
+            wanted = int(variant.get("InitialInstanceCount") or 1)
+            if len(replicas) < wanted:
+                started = [
+                    self._replicas.start(endpoint, variant) for _ in range(wanted - len(replicas))
+                ]
+                try:
+                    wait_ready(started)
+                except DeployError:
+                    for replica in started:
+                        replica.stop()
+                    raise
+                replicas.extend(started)
+            while len(replicas) > wanted:
+                retired.append(replicas.pop())
+        self._serve(record, desired, fleet)
+        self._drain_and_stop({"retired": retired})
+
+    def _launch(self, record: ResourceRecord, deployment: Mapping[str, Any]) -> Fleet:
+        endpoint = _endpoint(record)
+        fleet: Fleet = {}
+        try:
+            for variant in deployment["ProductionVariants"]:
+                count = int(variant.get("InitialInstanceCount") or 1)
+                fleet[variant["VariantName"]] = [
+                    self._replicas.start(endpoint, variant) for _ in range(count)
+                ]
+            wait_ready([replica for replicas in fleet.values() for replica in replicas])
+        except BaseException:
+            for replicas in fleet.values():
+                for replica in replicas:
+                    replica.stop()
+            raise
+        return fleet
+
+    def _serve(self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet) -> None:
+        with self._lock:
+            self._fleets[record.arn] = (record, deployment, fleet)
+        self._publish(record.arn)
+
+    def _publish(self, arn: str) -> None:
+        with self._lock:
+            entry = self._fleets.get(arn)
+        if entry is None:
+            self._routes.withdraw(arn)
+            return
+        record, deployment, fleet = entry
+        variants = tuple(
+            VariantRoute(
+                variant["VariantName"],
+                float(variant.get("InitialVariantWeight", 1.0)),
+                tuple(
+                    Replica(r.id, r.address)
+                    for r in fleet.get(variant["VariantName"], [])
+                    if r.running.poll() is None
+                ),
+            )
+            for variant in deployment["ProductionVariants"]
+        )
+        self._routes.publish(
+            EndpointRoute(record.arn, record.name, record.account, record.region, variants)
+        )
+
+    def _retire(self, arn: str) -> None:
+        self._routes.withdraw(arn)
+        with self._lock:
+            entry = self._fleets.pop(arn, None)
+        if entry is not None:
+            self._drain_and_stop(entry[2])
+
+    def _drain_and_stop(self, fleet: Fleet) -> None:
+        replicas = [replica for group in fleet.values() for replica in group]
+        ids = {replica.id for replica in replicas}
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._router.busy(ids) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for replica in replicas:
+            replica.stop()
+
+    def _write(
+        self,
+        arn: str,
+        status: str,
+        deployment: Mapping[str, Any],
+        *,
+        reason: str | None = None,
+        spec: Mapping[str, Any] | None = None,
+        **state: Any,
+    ) -> None:
+        """Move the endpoint to `status` with its variants' summaries (optimistic retries)."""
+        for _ in range(50):
+            record = self._store.get_by_arn(arn)
+            if record is None or record.status == "Deleting":
+                return
+            now = self._clock()
+            with self._lock:
+                entry = self._fleets.get(arn)
+            counts = (
+                {
+                    name: (float(v.get("InitialVariantWeight", 1.0)), len(entry[2].get(name, [])))
+                    for v in deployment["ProductionVariants"]
+                    for name in [v["VariantName"]]
+                }
+                if entry is not None
+                else {}
+            )
+            summaries = variant_summaries(
+                deployment["ProductionVariants"], current=counts, status=status, now=now
+            )
+            changed, event = transition(record, status, now=now, reason=reason)
+            new_state = {**changed.state, **state, "ProductionVariants": summaries}
+            if reason is None:
+                new_state.pop("FailureReason", None)
+            changed = dataclasses.replace(
+                changed, state=new_state, spec={**changed.spec, **(spec or {})}
+            )
+            try:
+                self._store.update(changed, expected_generation=record.generation, event=event)
+                return
+            except RecordChanged:
+                continue
+
+    # -- watchdog ---------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            with self._lock:
+                entries = list(self._fleets.items())
+            for record, deployment, fleet in (entry for _, entry in entries):
+                for variant in deployment["ProductionVariants"]:
+                    replicas = fleet.get(variant["VariantName"], [])
+                    for index, replica in enumerate(replicas):
+                        if replica.running.poll() is not None:
+                            self._replace(record, variant, replicas, index)
+
+    def _replace(
+        self,
+        record: ResourceRecord,
+        variant: Mapping[str, Any],
+        replicas: list[ReplicaProcess],
+        index: int,
+    ) -> None:
+        """Swap the dead replica `replicas[index]` for a new one."""
+        arn, dead = record.arn, replicas[index]
+        LOG.warning("%s: replica %s exited; starting a new one", arn, dead.id)
+        self._publish(arn)  # the dead replica gets no more traffic
+        dead.writer.close()
+        try:
+            fresh = self._replicas.start(_endpoint(record), variant)
+            wait_ready([fresh])
+        except DeployError as error:
+            LOG.error("%s: replacement replica failed: %s", arn, error)
+            return
+        replicas[index] = fresh
+        self._publish(arn)
+
+
+def _endpoint(record: ResourceRecord) -> dict[str, str]:
+    return {"name": record.name, "account": record.account, "region": record.region}
+
+
+def _same_models(active: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    """Whether two deployments differ only in weights and instance counts."""
+
+    def shape(deployment: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        return sorted(
+            (v["VariantName"], v.get("Model"), v.get("InstanceType"))
+            for v in deployment["ProductionVariants"]
+        )
+
+    return shape(active) == shape(desired)

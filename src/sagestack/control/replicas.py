@@ -1,0 +1,189 @@
+"""Model-server replicas: one process each, started from a model's container and health-checked
+through `/ping`, as SageMaker hosts a production variant's instances.
+
+A replica's root is laid out like /opt/ml (`model/` holds model.tar.gz extracted, `code/` the
+SAGEMAKER_SUBMIT_DIRECTORY archive) and bound at /opt/ml where the host allows it; its output
+goes to the endpoint's log group, stream `<variant>/<instance id>`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sagestack.control.job_root import InputError, extract_source
+from sagestack.control.log_writer import LogWriter, tee
+from sagestack.executors.base import Executor, Running, Workload
+from sagestack.observability.log_store import LogStore
+from sagestack.resources.endpoints import log_group
+from sagestack.resources.images import LocalImage, runtime_for
+from sagestack.storage.base import ObjectStore
+
+#: Seconds a replica has to answer /ping after it starts.
+READY_SECONDS = 120.0
+
+
+class DeployError(Exception):
+    """A variant cannot be served: the endpoint (or the update) fails with this reason."""
+
+
+@dataclass(slots=True)
+class ReplicaProcess:
+    id: str
+    variant: str
+    address: str
+    root: Path
+    running: Running
+    writer: LogWriter
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.running.terminate()
+        if self.running.wait(grace) is None:
+            self.running.kill()
+            self.running.wait(10)
+        self.writer.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _answers_ping(address: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{address}/ping", timeout=2) as reply:
+            return bool(reply.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaFactory:
+    objects: ObjectStore
+    logs: LogStore
+    executor: Executor
+    directory: Path
+    local_images: Callable[[], Mapping[str, LocalImage]]
+
+    def start(self, endpoint: Mapping[str, str], variant: Mapping[str, Any]) -> ReplicaProcess:
+        """Start one replica of `variant` (as resolved in the endpoint's Deployment)."""
+        model = variant["Model"]
+        containers = model.get("Containers") or [model.get("PrimaryContainer", {})]
+        if len(containers) > 1:
+            raise DeployError(
+                "Multi-container endpoints (inference pipelines) are not supported by sagestack "
+                f"yet (production variant {variant['VariantName']})."
+            )
+        container = containers[0]
+        if container.get("Mode") == "MultiModel":
+            raise DeployError("Multi-model endpoints are not supported by sagestack yet.")
+        environment = dict(container.get("Environment", {}))
+        image = container.get("Image", "")
+        runtime = runtime_for(
+            image,
+            has_program="SAGEMAKER_PROGRAM" in environment,
+            has_entrypoint=False,
+            registered=self.local_images(),
+        )
+        if runtime is None:
+            raise DeployError(
+                f"The image {image} for production variant {variant['VariantName']} cannot be "
+                "pulled: sagestack has no runtime for it (`sagestack images` lists them)."
+            )
+        root = self.directory / uuid.uuid4().hex
+        try:
+            if container.get("ModelDataUrl"):
+                extract_source(self.objects, container["ModelDataUrl"], root / "model")
+            source = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+            if source.startswith("s3://"):
+                extract_source(self.objects, source, root / "code")
+        except InputError as error:
+            shutil.rmtree(root, ignore_errors=True)
+            raise DeployError(str(error)) from None
+        (root / "model").mkdir(parents=True, exist_ok=True)
+        instance = f"i-{secrets.token_hex(8)}"
+        port = _free_port()
+        bound = self.executor.binds_opt_ml
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(root),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            **environment,
+            "SAGEMAKER_BIND_TO_PORT": str(port),
+            "SAGEMAKER_BASE_DIR": "/opt/ml" if bound else str(root),
+            "SAGESTACK_RUNTIME": json.dumps({"mode": runtime.mode, "name": runtime.name}),
+        }
+        local = runtime.local
+        command: Sequence[str] = (
+            [*local.command, "serve"]
+            if local
+            else [sys.executable, "-m", "sagestack.containers.serving", "serve"]
+        )
+        writer = LogWriter(
+            self.logs,
+            log_group(endpoint["name"]),
+            f"{variant['VariantName']}/{instance}",
+            account=endpoint["account"],
+            region=endpoint["region"],
+        )
+        replica_tail: deque[str] = deque(maxlen=20)
+        running = self.executor.launch(
+            Workload(
+                name=f"endpoint/{endpoint['name']}/{variant['VariantName']}/{instance}",
+                command=command,
+                env=env,
+                cwd=Path(local.directory) if local else root,
+                root=root,
+            ),
+            tee(writer.line, replica_tail.append),
+        )
+        return ReplicaProcess(
+            instance,
+            variant["VariantName"],
+            f"http://127.0.0.1:{port}",
+            root,
+            running,
+            writer,
+            replica_tail,
+        )
+
+
+def wait_ready(replicas: Sequence[ReplicaProcess], timeout: float = READY_SECONDS) -> None:
+    """Return once every replica answers /ping; DeployError (SageMaker's reason) when one exits
+    or the time runs out. The caller stops the replicas on error."""
+    pending = list(replicas)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for replica in list(pending):
+            if replica.running.poll() is not None:
+                raise DeployError(_ping_failure(replica.variant))
+            if _answers_ping(replica.address):
+                pending.remove(replica)
+        if pending:
+            if time.monotonic() > deadline:
+                raise DeployError(_ping_failure(pending[0].variant))
+            time.sleep(0.05)
+
+
+def _ping_failure(variant: str) -> str:
+    return (
+        f"The primary container for production variant {variant} did not pass the ping health "
+        "check. Please check CloudWatch logs for this endpoint."
+    )

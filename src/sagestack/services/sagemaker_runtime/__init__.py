@@ -1,0 +1,1 @@
+"""The SageMaker data plane (sagemaker-runtime): InvokeEndpoint."""

@@ -1,0 +1,1 @@
+"""The request path of InvokeEndpoint: routing snapshots, the router and the proxy to replicas."""

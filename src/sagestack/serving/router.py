@@ -1,0 +1,50 @@
+"""Choosing where one invocation goes: a variant by weight (or the one the caller names), then
+the replica of that variant with the fewest requests in flight."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sagestack.serving.routing import EndpointRoute, Replica, VariantRoute
+
+
+class NoCapacity(Exception):
+    """The endpoint (or the named variant) has no replica to take the request."""
+
+
+class Router:
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self._outstanding: defaultdict[str, int] = defaultdict(int)
+
+    def variant(self, route: EndpointRoute, target: str | None) -> VariantRoute:
+        if target is not None:
+            variant = route.variant(target)
+            if variant is None or not variant.replicas:
+                raise NoCapacity(target)
+            return variant
+        serving = [v for v in route.variants if v.replicas and v.weight > 0]
+        if not serving:
+            raise NoCapacity(route.name)
+        if len(serving) == 1:
+            return serving[0]
+        return self._rng.choices(serving, weights=[v.weight for v in serving])[0]
+
+    def busy(self, replica_ids: set[str]) -> int:
+        """Requests in flight to any of these replicas (a retired fleet is stopped at 0)."""
+        return sum(self._outstanding.get(replica_id, 0) for replica_id in replica_ids)
+
+    @contextmanager
+    def replica(self, variant: VariantRoute) -> Iterator[Replica]:
+        """The least busy replica (ties broken at random), counted busy while in use."""
+        fewest = min(self._outstanding[r.id] for r in variant.replicas)
+        candidates = [r for r in variant.replicas if self._outstanding[r.id] == fewest]
+        chosen = candidates[0] if len(candidates) == 1 else self._rng.choice(candidates)
+        self._outstanding[chosen.id] += 1
+        try:
+            yield chosen
+        finally:
+            self._outstanding[chosen.id] -= 1
