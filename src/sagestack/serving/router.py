@@ -38,10 +38,16 @@ class Router:
         return sum(self._outstanding.get(replica_id, 0) for replica_id in replica_ids)
 
     @contextmanager
-    def replica(self, variant: VariantRoute) -> Iterator[Replica]:
-        """The least busy replica (ties broken at random), counted busy while in use."""
-        fewest = min(self._outstanding[r.id] for r in variant.replicas)
-        candidates = [r for r in variant.replicas if self._outstanding[r.id] == fewest]
+    def replica(
+        self, variant: VariantRoute, exclude: frozenset[str] = frozenset()
+    ) -> Iterator[Replica]:
+        """The least busy replica not in `exclude` (ties broken at random), counted busy while
+        in use; NoCapacity when none is left."""
+        usable = [r for r in variant.replicas if r.id not in exclude]
+        if not usable:
+            raise NoCapacity(variant.name)
+        fewest = min(self._outstanding[r.id] for r in usable)
+        candidates = [r for r in usable if self._outstanding[r.id] == fewest]
         chosen = candidates[0] if len(candidates) == 1 else self._rng.choice(candidates)
         self._outstanding[chosen.id] += 1
         try:

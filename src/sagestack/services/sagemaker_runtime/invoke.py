@@ -14,9 +14,9 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources.arns import arn
 from sagestack.resources.endpoints import log_group
-from sagestack.serving.proxy import Proxy, ReplicaTimeout, ReplicaUnreachable
+from sagestack.serving.proxy import Proxy, ReplicaTimeout, ReplicaUnreachable, Reply
 from sagestack.serving.router import NoCapacity, Router
-from sagestack.serving.routing import RoutingTable
+from sagestack.serving.routing import RoutingTable, VariantRoute
 from sagestack.spec.errors import ServiceError
 
 #: SageMaker's limits: 6 MB per request, 60 s for the model to answer.
@@ -67,23 +67,7 @@ class InvokeApi:
             headers["Accept"] = request["Accept"]
         if request.get("CustomAttributes"):
             headers["X-Amzn-SageMaker-Custom-Attributes"] = request["CustomAttributes"]
-        with self._router.replica(variant) as replica:
-            try:
-                reply = await self._proxy.invoke(replica, body, headers, MODEL_TIMEOUT)
-            except ReplicaUnreachable:
-                raise ServiceError(
-                    "The endpoint's replica could not be reached; try again.",
-                    code="ServiceUnavailable",
-                    status=503,
-                ) from None
-            except ReplicaTimeout:
-                raise self._model_error(
-                    ctx,
-                    name,
-                    0,
-                    "Your invocation timed out while waiting for a response "
-                    "from container primary.",
-                ) from None
+        reply = await self._forward(ctx, name, variant, body, headers)
         if not 200 <= reply.status < 300:
             message = reply.body.decode("utf-8", "replace")
             raise self._model_error(ctx, name, reply.status, message)
@@ -96,6 +80,39 @@ class InvokeApi:
         if attributes:
             output["CustomAttributes"] = attributes
         return output
+
+    async def _forward(
+        self,
+        ctx: RequestContext,
+        name: str,
+        variant: VariantRoute,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Reply:
+        """Send to the least busy replica; one that cannot be reached (it died, nothing was
+        sent) is skipped for the next, so a dying replica loses no request."""
+        unreachable: frozenset[str] = frozenset()
+        while True:
+            try:
+                with self._router.replica(variant, unreachable) as replica:
+                    try:
+                        return await self._proxy.invoke(replica, body, headers, MODEL_TIMEOUT)
+                    except ReplicaUnreachable:
+                        unreachable |= {replica.id}
+            except NoCapacity:
+                raise ServiceError(
+                    "The endpoint's replicas could not be reached; try again.",
+                    code="ServiceUnavailable",
+                    status=503,
+                ) from None
+            except ReplicaTimeout:
+                raise self._model_error(
+                    ctx,
+                    name,
+                    0,
+                    "Your invocation timed out while waiting for a response "
+                    "from container primary.",
+                ) from None
 
     @staticmethod
     def _model_error(ctx: RequestContext, name: str, status: int, message: str) -> ServiceError:
