@@ -132,7 +132,14 @@ def test_an_endpoint_serves_the_models_predictions(
     assert excinfo.value.response["OriginalStatusCode"] == 415
     assert "/aws/sagemaker/Endpoints/linear" in message
     logs = make_client(runtime.meta.endpoint_url, "logs")
-    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/Endpoints/linear")
+    deadline = time.monotonic() + 10
+    while True:  # the replica's lines reach CloudWatch Logs within a quarter second
+        try:
+            streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/Endpoints/linear")
+            break
+        except logs.exceptions.ResourceNotFoundException:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     assert streams["logStreams"][0]["logStreamName"].startswith("AllTraffic/i-")
     sagemaker.delete_endpoint(EndpointName="linear")
     deadline = time.monotonic() + 30
