@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from sagestack.services.s3.listing import ListingApi
 from sagestack.services.s3.multipart import MultipartApi
 from sagestack.services.s3.objects import ObjectsApi
 from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
+from sagestack.services.sagemaker.endpoints import EndpointsApi
 from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
@@ -127,6 +129,7 @@ def build_registry(
         EndpointConfigsApi(store, tokens),
         TagsApi(store, tokens),
         TrainingJobsApi(store, tokens, wake),
+        EndpointsApi(store, tokens, wake),
     ):
         registry.register("sagemaker", api)
     registry.register("sts", StsApi(backends.sessions))
@@ -174,12 +177,17 @@ class Application:
     backends: Backends
     registry: OperationRegistry
     reconciler: Reconciler
+    closed: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         """Start the background work (the reconciler, which resumes what a restart cut)."""
         self.reconciler.start()
 
     def close(self) -> None:
+        """Stop the background work and its processes, then close the stores (idempotent)."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
         self.reconciler.stop()
         self.backends.close()
 
@@ -229,6 +237,9 @@ def build_application(settings: Settings) -> Application:
         reconciler.reset()
         serving.routes.clear()
 
+    def shutdown() -> None:
+        application.close()
+
     asgi = SagestackApp(
         ServiceRouter(service_endpoints()),
         Pipeline(registry, strict_output=settings.strict_output),
@@ -238,5 +249,7 @@ def build_application(settings: Settings) -> Application:
         reset=reset if settings.allow_reset else None,
         version=__version__,
         authenticate=SessionAuthenticator(backends.sessions),
+        on_shutdown=shutdown,
     )
-    return Application(asgi, backends, registry, reconciler)
+    application = Application(asgi, backends, registry, reconciler)
+    return application

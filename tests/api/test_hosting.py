@@ -313,6 +313,17 @@ def test_a_broken_update_keeps_the_old_config(
     assert "did not pass the ping health check" in endpoint["FailureReason"]
 
 
+def wait_for_prediction(runtime: Any, name: str) -> list[float]:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return predict_csv(runtime, name, "0.3,0.3\n")[0]
+        except ClientError as error:
+            assert error.response["Error"]["Code"] in ("ValidationError", "ServiceUnavailable")
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
 def test_endpoints_come_back_after_a_restart(
     data_dir: Path, regression: tuple[LinearRegression, bytes]
 ) -> None:
@@ -323,22 +334,26 @@ def test_endpoints_come_back_after_a_restart(
     create_model(sagemaker, s3, "durable", artifact)
     create_endpoint(sagemaker, "durable", [("AllTraffic", "durable", 1.0, 1)])
     wait_status(sagemaker, "durable", ("InService",))
+    assert len(replica_pids(first)) == 1
     first.stop()
+    assert replica_pids(first) == []  # a stopping server stops its replicas
     second = ServerProcess(data_dir).start()
     try:
         runtime = make_client(second.url, "sagemaker-runtime")
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                values, _ = predict_csv(runtime, "durable", "0.3,0.3\n")
-                break
-            except ClientError as error:
-                assert error.response["Error"]["Code"] in ("ValidationError", "ServiceUnavailable")
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        values = wait_for_prediction(runtime, "durable")
         assert np.allclose(values, model.predict(np.array([[0.3, 0.3]])))
+        second.kill()  # a crash leaves the replica running ...
+        assert len(replica_pids(second)) == 1
+        third = ServerProcess(data_dir).start()  # ... and the next start ends it
+        try:
+            runtime = make_client(third.url, "sagemaker-runtime")
+            wait_for_prediction(runtime, "durable")
+            assert len(replica_pids(third)) == 1
+        finally:
+            third.stop()
     finally:
-        second.stop()
+        if second.process is not None:
+            second.stop()
 
 
 def test_json_round_trip(

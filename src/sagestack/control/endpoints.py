@@ -65,8 +65,24 @@ class EndpointController:
         self._schedule(event.arn)
 
     def recover(self, arn: str, status: str | None) -> None:
+        """After a restart: end the replicas the previous server left behind (a crash leaves
+        them running), then bring the endpoint back."""
+        record = self._store.get_by_arn(arn)
+        for identity in record.state.get("Workloads", []) if record is not None else []:
+            self._replicas.executor.reap(identity)
         if status != "Failed":
             self._schedule(arn)
+
+    def close(self) -> None:
+        """Stop every replica; the records stay InService and come back at the next start."""
+        self._routes.clear()
+        with self._lock:
+            fleets = [entry[2] for entry in self._fleets.values()]
+            self._fleets.clear()
+        for fleet in fleets:
+            for replicas in fleet.values():
+                for replica in replicas:
+                    replica.stop(grace=2.0)
 
     def reset(self) -> None:
         with self._lock:
@@ -222,6 +238,26 @@ class EndpointController:
         with self._lock:
             self._fleets[record.arn] = (record, deployment, fleet)
         self._publish(record.arn)
+        self._note_workloads(record.arn)
+
+    def _note_workloads(self, arn: str) -> None:
+        """Remember the replicas' process identities in the record, so a restart after a
+        crash can end them."""
+        with self._lock:
+            entry = self._fleets.get(arn)
+        identities = (
+            [r.running.identity for group in entry[2].values() for r in group] if entry else []
+        )
+        for _ in range(50):
+            record = self._store.get_by_arn(arn)
+            if record is None:
+                return
+            changed = dataclasses.replace(record, state={**record.state, "Workloads": identities})
+            try:
+                self._store.update(changed, expected_generation=record.generation)
+                return
+            except RecordChanged:
+                continue
 
     def _publish(self, arn: str) -> None:
         with self._lock:
@@ -339,6 +375,7 @@ class EndpointController:
             return
         replicas[index] = fresh
         self._publish(arn)
+        self._note_workloads(arn)
 
 
 def _endpoint(record: ResourceRecord) -> dict[str, str]:

@@ -36,6 +36,10 @@ class Controller(Protocol):
         """Every resource is gone (the store was reset)."""
         ...
 
+    def close(self) -> None:
+        """sagestack is shutting down: stop every process this controller started."""
+        ...
+
 
 class Reconciler:
     def __init__(
@@ -62,6 +66,8 @@ class Reconciler:
         self._woken.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        for controller in self._controllers.values():
+            controller.close()
 
     def reset(self) -> None:
         """The store was emptied: follow its event log from the start again, and let each

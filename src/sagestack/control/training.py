@@ -91,6 +91,7 @@ class TrainingController:
         self._local_images = local_images
         self._clock = clock
         self._running: dict[str, threading.Thread] = {}
+        self._processes: dict[str, list[Running]] = {}
         self._lock = threading.Lock()
         # Job roots left by a previous server belong to jobs `recover` ends: start clean.
         shutil.rmtree(paths.jobs, ignore_errors=True)
@@ -103,6 +104,12 @@ class TrainingController:
 
     def reset(self) -> None:
         """Nothing to do: a running job finds its record gone and stops its processes."""
+
+    def close(self) -> None:
+        """Stop every running job's processes (the jobs end Failed when sagestack restarts)."""
+        with self._lock:
+            running = [p for processes in self._processes.values() for p in processes]
+        _stop(running)
 
     def start(self, arn: str) -> None:
         with self._lock:
@@ -357,12 +364,16 @@ class TrainingController:
             )
             processes.append(self._executor.launch(workload, sink))
         self._note_workloads(record.arn, [process.identity for process in processes])
+        with self._lock:
+            self._processes[record.arn] = processes
         try:
             outcome = self._supervise(record, processes, started, job.checkpoints)
         except BaseException:
             _stop(processes)  # the job is gone or sagestack failed: leave nothing running
             raise
         finally:
+            with self._lock:
+                self._processes.pop(record.arn, None)
             for writer in writers:
                 writer.close()
         outcome.metrics = metrics.final()

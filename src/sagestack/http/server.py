@@ -7,6 +7,7 @@ writes one log line per request: service.operation, status, milliseconds, reques
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -60,6 +61,7 @@ class SagestackApp:
         reset: Callable[[], None] | None = None,
         version: str = "",
         authenticate: Authenticator = accept_any,
+        on_shutdown: Callable[[], None] = lambda: None,
     ) -> None:
         self._router = router
         self._pipeline = pipeline
@@ -69,10 +71,11 @@ class SagestackApp:
         self._reset = reset
         self._version = version
         self._authenticate = authenticate
+        self._on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._on_shutdown)
             return
         if scope["type"] != "http":
             return
@@ -198,12 +201,15 @@ class SagestackApp:
         return _json(404, {"message": f"No sagestack route {method} {path}."})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, on_shutdown: Callable[[], None]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            # Here, not after the server returns: uvicorn re-raises SIGTERM once it has shut
+            # down, which ends the process before any code after it runs.
+            await asyncio.to_thread(on_shutdown)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -13,7 +13,9 @@
 `state` (observed, written by the controller), in DescribeEndpoint's member names:
 - `ProductionVariants`: [ProductionVariantSummary], `FailureReason`;
 - `ActiveDeployment`: the Deployment the replicas now serve (internal, never rendered): an
-  update that fails leaves the endpoint InService on it, with FailureReason.
+  update that fails leaves the endpoint InService on it, with FailureReason;
+- `Workloads`: the executor's identities of the replicas (internal), so the next start can end
+  replicas a crash left running.
 
 Statuses follow `lifecycles.ENDPOINT_EDGES`: Creating → InService | Failed; InService →
 Updating → InService (new or, on failure, old config) | RollingBack; any → Deleting, after which
