@@ -233,8 +233,7 @@ def build_application(settings: Settings) -> Application:
     registry = build_registry(backends, reconciler.wake, serving)
 
     def reset() -> None:
-        backends.reset()
-        reconciler.reset()
+        reconciler.reset(backends.reset)
         serving.routes.clear()
 
     def shutdown() -> None:

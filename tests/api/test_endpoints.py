@@ -51,7 +51,7 @@ def sm(s3: Any, server: ServerProcess) -> Iterator[Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         listed = client.list_endpoints(MaxResults=100)["Endpoints"]
-        if not any(e["EndpointStatus"] in ("Creating", "Updating") for e in listed):
+        if not any(e["EndpointStatus"] in ("Creating", "Updating", "Deleting") for e in listed):
             return
         time.sleep(0.05)
 

@@ -74,15 +74,12 @@ class EndpointController:
             self._schedule(arn)
 
     def close(self) -> None:
-        """Stop every replica; the records stay InService and come back at the next start."""
+        """Stop every replica (also those still starting); the records stay InService and
+        come back at the next start."""
         self._routes.clear()
         with self._lock:
-            fleets = [entry[2] for entry in self._fleets.values()]
             self._fleets.clear()
-        for fleet in fleets:
-            for replicas in fleet.values():
-                for replica in replicas:
-                    replica.stop(grace=2.0)
+        self._replicas.close()
 
     def reset(self) -> None:
         with self._lock:
@@ -311,7 +308,10 @@ class EndpointController:
         """Move the endpoint to `status` with its variants' summaries (optimistic retries)."""
         for _ in range(50):
             record = self._store.get_by_arn(arn)
-            if record is None or record.status == "Deleting":
+            if record is None:
+                self._retire(arn)  # deleted (or wiped) while its replicas started
+                return
+            if record.status == "Deleting":
                 return
             now = self._clock()
             with self._lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from sagestack.resources.records import Event
@@ -52,6 +52,8 @@ class Reconciler:
         self._stopping = threading.Event()
         self._last_event = 0
         self._thread: threading.Thread | None = None
+        #: Held while the loop hands out events, and by `reset`.
+        self._stepping = threading.Lock()
 
     def wake(self) -> None:
         self._woken.set()
@@ -69,12 +71,15 @@ class Reconciler:
         for controller in self._controllers.values():
             controller.close()
 
-    def reset(self) -> None:
-        """The store was emptied: follow its event log from the start again, and let each
-        controller drop the work of resources that no longer exist."""
-        self._last_event = 0
-        for controller in self._controllers.values():
-            controller.reset()
+    def reset(self, wipe: Callable[[], None]) -> None:
+        """Wipe all state: with the loop held, each controller first stops its work (so no
+        process writes into what is wiped), then `wipe` empties the stores, and the event log
+        is followed from its start again."""
+        with self._stepping:
+            for controller in self._controllers.values():
+                controller.reset()
+            wipe()
+            self._last_event = 0
 
     def _recover(self) -> None:
         last_status: dict[str, tuple[str, str | None]] = {}
@@ -101,7 +106,8 @@ class Reconciler:
             self._woken.wait(self._interval)
             self._woken.clear()
             try:
-                self._step()
+                with self._stepping:
+                    self._step()
             except Exception:  # one bad resource must never stop the loop
                 LOG.exception("reconciler step failed")
 

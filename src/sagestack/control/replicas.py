@@ -39,7 +39,7 @@ class DeployError(Exception):
     """A variant cannot be served: the endpoint (or the update) fails with this reason."""
 
 
-@dataclass(slots=True)
+@dataclass(eq=False, slots=True)
 class ReplicaProcess:
     id: str
     variant: str
@@ -48,8 +48,10 @@ class ReplicaProcess:
     running: Running
     writer: LogWriter
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    on_stop: Callable[[ReplicaProcess], None] = lambda replica: None
 
     def stop(self, grace: float = 5.0) -> None:
+        self.on_stop(self)
         self.running.terminate()
         if self.running.wait(grace) is None:
             self.running.kill()
@@ -73,16 +75,27 @@ def _answers_ping(address: str) -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReplicaFactory:
     objects: ObjectStore
     logs: LogStore
     executor: Executor
     directory: Path
     local_images: Callable[[], Mapping[str, LocalImage]]
+    #: Every replica started and not yet stopped, whichever fleet it belongs to (or none yet).
+    live: set[ReplicaProcess] = field(default_factory=set)
+    closed: bool = False
+
+    def close(self) -> None:
+        """Stop every live replica, and start no more (sagestack is shutting down)."""
+        self.closed = True
+        for replica in list(self.live):
+            replica.stop(grace=2.0)
 
     def start(self, endpoint: Mapping[str, str], variant: Mapping[str, Any]) -> ReplicaProcess:
         """Start one replica of `variant` (as resolved in the endpoint's Deployment)."""
+        if self.closed:
+            raise DeployError("sagestack is shutting down.")
         model = variant["Model"]
         containers = model.get("Containers") or [model.get("PrimaryContainer", {})]
         if len(containers) > 1:
@@ -154,7 +167,7 @@ class ReplicaFactory:
             ),
             tee(writer.line, replica_tail.append),
         )
-        return ReplicaProcess(
+        replica = ReplicaProcess(
             instance,
             variant["VariantName"],
             f"http://127.0.0.1:{port}",
@@ -162,7 +175,10 @@ class ReplicaFactory:
             running,
             writer,
             replica_tail,
+            on_stop=self.live.discard,
         )
+        self.live.add(replica)
+        return replica
 
 
 def wait_ready(replicas: Sequence[ReplicaProcess], timeout: float = READY_SECONDS) -> None:

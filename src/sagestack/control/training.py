@@ -103,7 +103,10 @@ class TrainingController:
             self.start(event.arn)
 
     def reset(self) -> None:
-        """Nothing to do: a running job finds its record gone and stops its processes."""
+        """Before a wipe: stop every job's processes and let its thread finish (so nothing
+        writes into the wiped stores afterwards)."""
+        self.close()
+        self.wait_idle(30)
 
     def close(self) -> None:
         """Stop every running job's processes (the jobs end Failed when sagestack restarts)."""
