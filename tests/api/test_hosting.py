@@ -372,3 +372,67 @@ def test_json_round_trip(
     )
     assert reply["ContentType"].startswith("application/json")
     assert np.allclose(json.loads(reply["Body"].read()), model.predict(np.array([[0.1, 0.2]])))
+
+
+def test_canary_update_shifts_traffic_in_steps(
+    clients: tuple[Any, Any, Any], regression: tuple[LinearRegression, bytes]
+) -> None:
+    sagemaker, s3, runtime = clients
+    model, artifact = regression
+    create_model(sagemaker, s3, "blue", artifact)
+    create_endpoint(sagemaker, "canary", [("AllTraffic", "blue", 1.0, 1)])
+    wait_status(sagemaker, "canary", ("InService",))
+    s3.put_object(
+        Bucket="bkt",
+        Key="code3/sourcedir.tar.gz",
+        Body=tarball({"inference.py": INFERENCE.encode()}),
+    )
+    create_model(
+        sagemaker,
+        s3,
+        "green",
+        artifact,
+        SAGEMAKER_PROGRAM="inference.py",
+        SAGEMAKER_SUBMIT_DIRECTORY="s3://bkt/code3/sourcedir.tar.gz",
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="canary-green",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "green",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sagemaker.update_endpoint(
+        EndpointName="canary",
+        EndpointConfigName="canary-green",
+        DeploymentConfig={
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "CANARY",
+                    "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                    "WaitIntervalInSeconds": 3,
+                },
+                "TerminationWaitInSeconds": 0,
+            }
+        },
+    )
+    base = round(float(model.predict(np.array([[0.5, 0.5]]))[0]), 6)
+    seen: set[float] = set()
+    deadline = time.monotonic() + 60
+    while sagemaker.describe_endpoint(EndpointName="canary")["EndpointStatus"] == "Updating":
+        seen.add(round(predict_csv(runtime, "canary", "0.5,0.5\n")[0][0], 6))
+        assert time.monotonic() < deadline
+    assert seen == {base, round(base * 10, 6)}  # both fleets answered during the canary step
+    endpoint = sagemaker.describe_endpoint(EndpointName="canary")
+    assert (
+        endpoint["LastDeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"][
+            "Type"
+        ]
+        == "CANARY"
+    )
+    answers = {round(predict_csv(runtime, "canary", "0.5,0.5\n")[0][0], 6) for _ in range(20)}
+    assert answers == {round(base * 10, 6)}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sagestack.control.replicas import DeployError, ReplicaFactory, ReplicaProcess, wait_ready
-from sagestack.resources.endpoints import KIND, variant_summaries
+from sagestack.resources.endpoints import KIND, traffic_steps, variant_summaries
 from sagestack.resources.lifecycles import deleted_event, transition
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.serving.router import Router
@@ -177,10 +177,52 @@ class EndpointController:
                 spec={"EndpointConfigName": active["EndpointConfigName"], "Deployment": active},
             )
             return
-        old = current[2]
-        self._serve(record, desired, fleet)
-        self._drain_and_stop(old)
+        if not self._shift(record, active, current[2], desired, fleet):
+            return  # deleted while the traffic moved; its replicas are gone
         self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+
+    def _shift(
+        self,
+        record: ResourceRecord,
+        active: Mapping[str, Any],
+        old: Fleet,
+        desired: Mapping[str, Any],
+        new: Fleet,
+    ) -> bool:
+        """Move the traffic from the old fleet to the new one in the steps the update's
+        DeploymentConfig asks for (waiting WaitIntervalInSeconds between them), then stop the
+        old fleet after TerminationWaitInSeconds and its in-flight requests. False when the
+        endpoint was deleted meanwhile."""
+        config = record.spec.get("DeploymentConfig") or {}
+        policy = config.get("BlueGreenUpdatePolicy") or {}
+        wait = (policy.get("TrafficRoutingConfiguration") or {}).get("WaitIntervalInSeconds", 0)
+        new_instances = sum(len(replicas) for replicas in new.values())
+        steps = traffic_steps(config, new_instances)
+        for index, share in enumerate(steps):
+            if share < 1.0:
+                self._routes.publish(_split_route(record, (active, old), (desired, new), share))
+            else:
+                self._serve(record, desired, new)
+            if index < len(steps) - 1 and not self._still_updating(record.arn, wait):
+                self._drain_and_stop(new)
+                self._retire(record.arn)  # the old fleet, still the registered one
+                return False
+        if not self._still_updating(record.arn, policy.get("TerminationWaitInSeconds", 0)):
+            self._drain_and_stop(old)
+            return False
+        self._drain_and_stop(old)
+        return True
+
+    def _still_updating(self, arn: str, seconds: float) -> bool:
+        """Wait `seconds`; whether the endpoint is still Updating (not deleted) afterwards."""
+        deadline = time.monotonic() + seconds
+        while True:
+            record = self._store.get_by_arn(arn)
+            if record is None or record.status != "Updating":
+                return False
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def _create_from_update(self, record: ResourceRecord, desired: Mapping[str, Any]) -> None:
         try:
@@ -376,6 +418,27 @@ class EndpointController:
         replicas[index] = fresh
         self._publish(arn)
         self._note_workloads(arn)
+
+
+def _split_route(
+    record: ResourceRecord,
+    old: tuple[Mapping[str, Any], Fleet],
+    new: tuple[Mapping[str, Any], Fleet],
+    share: float,
+) -> EndpointRoute:
+    """Both fleets in one route: the new one takes `share` of each variant's traffic."""
+    variants = []
+    for (deployment, fleet), part in ((old, 1.0 - share), (new, share)):
+        for variant in deployment["ProductionVariants"]:
+            replicas = fleet.get(variant["VariantName"], [])
+            variants.append(
+                VariantRoute(
+                    variant["VariantName"],
+                    float(variant.get("InitialVariantWeight", 1.0)) * part,
+                    tuple(Replica(r.id, r.address) for r in replicas),
+                )
+            )
+    return EndpointRoute(record.arn, record.name, record.account, record.region, tuple(variants))
 
 
 def _endpoint(record: ResourceRecord) -> dict[str, str]:

@@ -74,3 +74,30 @@ def variant_summaries(
             summary["VariantStatus"] = [entry]
         summaries.append(summary)
     return summaries
+
+
+def traffic_steps(deployment_config: Mapping[str, Any] | None, new_instances: int) -> list[float]:
+    """The shares of traffic a blue/green update sends to the new fleet, step by step, as its
+    TrafficRoutingConfiguration asks: ALL_AT_ONCE [1.0]; CANARY [canary, 1.0]; LINEAR
+    [step, 2*step, ..., 1.0]. A size in INSTANCE_COUNT is a share of the new fleet."""
+    routing = ((deployment_config or {}).get("BlueGreenUpdatePolicy") or {}).get(
+        "TrafficRoutingConfiguration"
+    ) or {"Type": "ALL_AT_ONCE"}
+
+    def share(size: Mapping[str, Any]) -> float:
+        if size["Type"] == "INSTANCE_COUNT":
+            return min(1.0, float(size["Value"]) / max(1, new_instances))
+        return min(1.0, float(size["Value"]) / 100)
+
+    if routing["Type"] == "CANARY":
+        canary = share(routing["CanarySize"])
+        return [canary, 1.0] if canary < 1.0 else [1.0]
+    if routing["Type"] == "LINEAR":
+        step = share(routing["LinearStepSize"])
+        shares = []
+        current = step
+        while current < 1.0 - 1e-9:
+            shares.append(round(current, 6))
+            current += step
+        return [*shares, 1.0]
+    return [1.0]
