@@ -219,6 +219,7 @@ def build_reconciler(settings: Settings, backends: Backends, serving: Serving) -
             executor=executor,
             directory=settings.endpoints_dir,
             local_images=lambda: registered_images(settings),
+            environments=settings.environments_dir,
         ),
         routes=serving.routes,
         router=serving.router,

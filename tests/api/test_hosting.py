@@ -436,3 +436,34 @@ def test_canary_update_shifts_traffic_in_steps(
     )
     answers = {round(predict_csv(runtime, "canary", "0.5,0.5\n")[0][0], 6) for _ in range(20)}
     assert answers == {round(base * 10, 6)}
+
+
+def test_inference_requirements_get_their_own_environment(
+    clients: tuple[Any, Any, Any], regression: tuple[LinearRegression, bytes]
+) -> None:
+    sagemaker, s3, runtime = clients
+    model, artifact = regression
+    handler = INFERENCE.replace(
+        "def model_fn(model_dir):",
+        "def model_fn(model_dir):\n"
+        "    import sys, six\n"
+        "    assert '/environments/' in sys.prefix, sys.prefix\n",
+    )
+    s3.put_object(
+        Bucket="bkt",
+        Key="code4/sourcedir.tar.gz",
+        Body=tarball({"inference.py": handler.encode(), "requirements.txt": b"six\n"}),
+    )
+    create_model(
+        sagemaker,
+        s3,
+        "with-requirements",
+        artifact,
+        SAGEMAKER_PROGRAM="inference.py",
+        SAGEMAKER_SUBMIT_DIRECTORY="s3://bkt/code4/sourcedir.tar.gz",
+    )
+    create_endpoint(sagemaker, "with-requirements", [("AllTraffic", "with-requirements", 1.0, 1)])
+    endpoint = wait_status(sagemaker, "with-requirements", ("InService", "Failed"))
+    assert endpoint["EndpointStatus"] == "InService", endpoint.get("FailureReason")
+    values, _ = predict_csv(runtime, "with-requirements", "0.5,0.5\n")
+    assert np.allclose(values, model.predict(np.array([[0.5, 0.5]])) * 10)

@@ -339,7 +339,7 @@ def test_requirements_are_installed_into_a_cached_environment(
     """requirements.txt goes into a virtual environment of its own (satisfied here from the
     packages beside sagestack, so nothing is downloaded), never into sagestack's own."""
     sagemaker, s3, logs = clients
-    script = "import sys, six\nprint('prefix', sys.prefix)\n"
+    script = "import sys, six, sklearn, sagestack\nprint('prefix', sys.prefix)\n"
     create_job(sagemaker, s3, "with-requirements", script, files={"requirements.txt": "six\n"})
     job = wait_until(sagemaker, "with-requirements")
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")

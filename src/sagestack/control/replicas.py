@@ -82,6 +82,8 @@ class ReplicaFactory:
     executor: Executor
     directory: Path
     local_images: Callable[[], Mapping[str, LocalImage]]
+    #: Cache of the environments made for inference code's requirements.txt.
+    environments: Path
     #: Every replica started and not yet stopped, whichever fleet it belongs to (or none yet).
     live: set[ReplicaProcess] = field(default_factory=set)
     closed: bool = False
@@ -142,6 +144,7 @@ class ReplicaFactory:
             "SAGEMAKER_BIND_TO_PORT": str(port),
             "SAGEMAKER_BASE_DIR": "/opt/ml" if bound else str(root),
             "SAGESTACK_RUNTIME": json.dumps({"mode": runtime.mode, "name": runtime.name}),
+            "SAGESTACK_ENVIRONMENTS": str(self.environments),
         }
         local = runtime.local
         command: Sequence[str] = (

@@ -21,11 +21,13 @@ import socket
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import NoReturn
 
 from sagestack.containers.serving.handlers import load
 from sagestack.containers.serving.http import Application, HttpConnection
 from sagestack.containers.serving.settings import ServingSettings, SettingsError
+from sagestack.containers.training.runner import requirements_python
 
 log = logging.getLogger("sagestack.serving")
 
@@ -215,6 +217,23 @@ class Supervisor:
         return 1 if restarts > MAX_RESTARTS else 0
 
 
+def _with_requirements(settings: ServingSettings, args: list[str]) -> None:
+    """When the inference code ships a requirements.txt, become this same server in the
+    environment made for it (cached by the file's hash, layered on this one), as the framework
+    images install it at start-up. Returns only when there is nothing to install."""
+    cache = os.environ.get("SAGESTACK_ENVIRONMENTS")
+    if not cache or os.environ.get("SAGESTACK_REQUIREMENTS_PYTHON"):
+        return  # none asked for, or this is already the server in its environment
+    for code_dir in settings.code_dirs:
+        if (code_dir / "requirements.txt").is_file():
+            python = requirements_python(code_dir, Path(cache))
+            if Path(python).absolute() != Path(sys.executable).absolute():
+                sys.stdout.flush()
+                os.environ["SAGESTACK_REQUIREMENTS_PYTHON"] = python
+                os.execv(python, [python, "-m", "sagestack.containers.serving", *args])
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] != "serve":
@@ -233,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _with_requirements(settings, args)
     sock = bind(settings)
     if settings.workers > 1:
         return Supervisor(settings, sock).run()

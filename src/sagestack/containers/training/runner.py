@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import traceback
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ def requirements_python(code_dir: Path, cache: Path) -> str:
     requirements = code_dir / "requirements.txt"
     if not requirements.is_file():
         return sys.executable
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    # Keyed by the file and by the environment it layers on (and how it layers).
+    key = requirements.read_bytes() + f"\0{sys.prefix}\0layered-1".encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
     env_dir = cache / digest
     python = env_dir / "bin" / "python"
     cache.mkdir(parents=True, exist_ok=True)
@@ -51,10 +54,8 @@ def requirements_python(code_dir: Path, cache: Path) -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one job builds it; the others wait, then reuse it
         if not (env_dir / ".complete").exists():
             print(f"Installing requirements.txt into {env_dir}", flush=True)
-            subprocess.run(
-                [sys.executable, "-m", "venv", "--system-site-packages", "--clear", str(env_dir)],
-                check=True,
-            )
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(env_dir)], check=True)
+            _layer_on_this_environment(env_dir)
             subprocess.run(
                 [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
                 check=True,
@@ -62,6 +63,25 @@ def requirements_python(code_dir: Path, cache: Path) -> str:
             )
             (env_dir / ".complete").touch()
     return str(python)
+
+
+def _layer_on_this_environment(env_dir: Path) -> None:
+    """Make this environment's packages (sagestack's, scikit-learn, ...) importable in
+    `env_dir`, below its own: `--system-site-packages` would reach the base interpreter's
+    packages, not those of the virtual environment sagestack itself runs in."""
+    purelib = subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    ours = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    lines = "".join(f"import site; site.addsitedir({path!r})\n" for path in sorted(ours))
+    (Path(purelib) / "_sagestack_layer.pth").write_text(lines)
 
 
 def script_command(environment: TrainingEnvironment, python: str) -> list[str]:
