@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,59 @@ def test_a_missing_required_hyperparameter_fails_the_job(s3: Any, server: Server
     assert job["FailureReason"].startswith(
         "AlgorithmError: Missing required hyperparameter: num_round"
     )
+
+
+def test_a_kmeans_model_trained_here_serves_its_algorithm_formats(
+    s3: Any, server: ServerProcess
+) -> None:
+    rng = np.random.default_rng(4)
+    centers = np.array([[0.0, 0.0], [8.0, 8.0]], dtype=np.float32)
+    points = np.concatenate([c + rng.normal(scale=0.2, size=(60, 2)) for c in centers])
+    s3.put_object(Bucket="bkt", Key="km/train/data", Body=write_dense(points.astype(np.float32)))
+    sagemaker = make_client(server.url, "sagemaker")
+    job = train(
+        sagemaker,
+        "kmeans-to-serve",
+        KMEANS,
+        {"k": "2", "feature_dim": "2"},
+        [channel("train", "s3://bkt/km/train/", "application/x-recordio-protobuf")],
+    )
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    sagemaker.create_model(
+        ModelName="kmeans",
+        PrimaryContainer={
+            "Image": KMEANS,
+            "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
+        },
+        ExecutionRoleArn=ROLE,
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="kmeans",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "kmeans",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="kmeans", EndpointConfigName="kmeans")
+    deadline = time.monotonic() + 60
+    while (status := sagemaker.describe_endpoint(EndpointName="kmeans")["EndpointStatus"]) not in (
+        "InService",
+        "Failed",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status == "InService"
+    runtime = make_client(server.url, "sagemaker-runtime")
+    reply = runtime.invoke_endpoint(
+        EndpointName="kmeans",
+        Body=b"0.1,0.1\n7.9,8.1\n",
+        ContentType="text/csv",
+        Accept="application/json",
+    )
+    predictions = json.loads(reply["Body"].read())["predictions"]
+    assert len({p["closest_cluster"] for p in predictions}) == 2
+    assert all(p["distance_to_cluster"] < 1.0 for p in predictions)
