@@ -19,10 +19,12 @@ from sagestack.resources.records import Event, ResourceRecord
 from sagestack.store.base import (
     SORT_COLUMNS,
     ListQuery,
+    RecordBusy,
     RecordChanged,
     RecordExists,
     RecordNotFound,
     ResourceStore,
+    change_record,
 )
 from sagestack.store.keyset import SORT_VALUES
 from sagestack.store.memory import MemoryResourceStore
@@ -395,3 +397,43 @@ def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     for bad in ["postgres://x", "sqlite://", "sqlite:///", "sqlite:///x.db?mode=ro", "memory:", ""]:
         with pytest.raises(ValueError, match="Unsupported database URL"):
             open_store(bad)
+
+
+def test_change_record_reads_again_after_losing_a_race(store: ResourceStore) -> None:
+    record = make("raced")
+    store.insert(record)
+    calls: list[int] = []
+
+    def change(current: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+        calls.append(current.generation)
+        if len(calls) == 1:  # another writer gets in between our read and our write
+            store.update(
+                dataclasses.replace(current, spec={"Name": "raced", "by": "other"}),
+                expected_generation=current.generation,
+            )
+        return dataclasses.replace(current, status="Done"), None
+
+    stored = change_record(store, record.arn, change)
+    assert stored is not None and stored.status == "Done"
+    assert stored.spec == {"Name": "raced", "by": "other"}  # the other write was kept
+    assert calls == [1, 2]
+
+
+def test_change_record_without_a_record_or_a_change(store: ResourceStore) -> None:
+    record = make("kept")
+    store.insert(record)
+    assert change_record(store, arn("model", ACCOUNT, REGION, "absent"), lambda r: None) is None
+    unchanged = change_record(store, record.arn, lambda r: None)
+    assert unchanged is not None and unchanged.generation == 1
+
+
+def test_change_record_gives_up_when_it_always_loses(store: ResourceStore) -> None:
+    record = make("busy")
+    store.insert(record)
+
+    def always_beaten(current: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+        store.update(current, expected_generation=current.generation)
+        return current, None
+
+    with pytest.raises(RecordBusy):
+        change_record(store, record.arn, always_beaten, attempts=3)

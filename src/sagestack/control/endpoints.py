@@ -24,7 +24,7 @@ from sagestack.resources.lifecycles import deleted_event, transition
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.serving.router import Router
 from sagestack.serving.routing import EndpointRoute, Replica, RoutingTable, VariantRoute
-from sagestack.store.base import RecordChanged, ResourceStore
+from sagestack.store.base import ResourceStore, change_record
 
 LOG = logging.getLogger(__name__)
 
@@ -287,16 +287,13 @@ class EndpointController:
         identities = (
             [r.running.identity for group in entry[2].values() for r in group] if entry else []
         )
-        for _ in range(50):
-            record = self._store.get_by_arn(arn)
-            if record is None:
-                return
-            changed = dataclasses.replace(record, state={**record.state, "Workloads": identities})
-            try:
-                self._store.update(changed, expected_generation=record.generation)
-                return
-            except RecordChanged:
-                continue
+
+        def note(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+            return dataclasses.replace(
+                record, state={**record.state, "Workloads": identities}
+            ), None
+
+        change_record(self._store, arn, note)
 
     def _publish(self, arn: str) -> None:
         with self._lock:
@@ -347,26 +344,22 @@ class EndpointController:
         spec: Mapping[str, Any] | None = None,
         **state: Any,
     ) -> None:
-        """Move the endpoint to `status` with its variants' summaries (optimistic retries)."""
-        for _ in range(50):
-            record = self._store.get_by_arn(arn)
-            if record is None:
-                self._retire(arn)  # deleted (or wiped) while its replicas started
-                return
+        """Move the endpoint to `status` with its variants' summaries."""
+
+        def move(record: ResourceRecord) -> tuple[ResourceRecord, Event | None] | None:
             if record.status == "Deleting":
-                return
+                return None
             now = self._clock()
             with self._lock:
                 entry = self._fleets.get(arn)
-            counts = (
-                {
-                    name: (float(v.get("InitialVariantWeight", 1.0)), len(entry[2].get(name, [])))
-                    for v in deployment["ProductionVariants"]
-                    for name in [v["VariantName"]]
-                }
+            counts = {
+                v["VariantName"]: (
+                    float(v.get("InitialVariantWeight", 1.0)),
+                    len(entry[2].get(v["VariantName"], [])),
+                )
+                for v in deployment["ProductionVariants"]
                 if entry is not None
-                else {}
-            )
+            }
             summaries = variant_summaries(
                 deployment["ProductionVariants"], current=counts, status=status, now=now
             )
@@ -374,14 +367,11 @@ class EndpointController:
             new_state = {**changed.state, **state, "ProductionVariants": summaries}
             if reason is None:
                 new_state.pop("FailureReason", None)
-            changed = dataclasses.replace(
-                changed, state=new_state, spec={**changed.spec, **(spec or {})}
-            )
-            try:
-                self._store.update(changed, expected_generation=record.generation, event=event)
-                return
-            except RecordChanged:
-                continue
+            spec_now = {**changed.spec, **(spec or {})}
+            return dataclasses.replace(changed, state=new_state, spec=spec_now), event
+
+        if change_record(self._store, arn, move) is None:
+            self._retire(arn)  # deleted (or wiped) while its replicas started
 
     # -- watchdog ---------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from sagestack.resources.images import LocalImage, Runtime, instance_vcpus, runt
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.resources.training_jobs import KIND, TERMINAL, advance
 from sagestack.storage.base import ObjectStore, split_s3_uri
-from sagestack.store.base import RecordChanged, RecordNotFound, ResourceStore
+from sagestack.store.base import Change, ResourceStore, change_record
 
 LOG = logging.getLogger(__name__)
 
@@ -148,37 +148,23 @@ class TrainingController:
             raise JobGone(arn)
         return record
 
-    def _write(
-        self, arn: str, change: Callable[[ResourceRecord], tuple[ResourceRecord, Event | None]]
-    ) -> ResourceRecord:
-        """Store `change` of the job's current record, on a fresh read again whenever the API
-        wrote the record first (optimistic concurrency)."""
-        for _ in range(50):
-            record = self._record(arn)
-            changed, event = change(record)
-            if changed is record:
-                return record
-            try:
-                return self._store.update(
-                    changed, expected_generation=record.generation, event=event
-                )
-            except RecordChanged:
-                continue
-            except RecordNotFound:
-                raise JobGone(arn) from None
-        raise RuntimeError(f"{arn}: the record kept changing under the controller")
+    def _write(self, arn: str, change: Change) -> ResourceRecord:
+        record = change_record(self._store, arn, change)
+        if record is None:
+            raise JobGone(arn)
+        return record
 
     def _advance(self, arn: str, secondary: str, **values: Any) -> ResourceRecord:
         """Move the job to `secondary`. While a stop is under way, InProgress steps are
         skipped (the job stays Stopping) and a finished run ends Stopped."""
 
-        def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+        def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None] | None:
             target = secondary
             if record.status in TERMINAL:
-                return record, None
+                return None
             if record.status == "Stopping":
                 if target not in _ENDINGS:
-                    return record, None
+                    return None
                 if target in ("Completed", "Failed"):
                     target = "Stopped"
             return advance(record, target, now=self._clock(), **values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +30,14 @@ class RecordNotFound(StoreError):
 
 class RecordChanged(StoreError):
     """The record's generation is not the expected one: someone else wrote it first."""
+
+
+class RecordBusy(StoreError):
+    """Every attempt to change the record lost the race to another writer."""
+
+
+#: A change of a record: the new record and its event, or None to leave it as it is.
+Change = Callable[[ResourceRecord], "tuple[ResourceRecord, Event | None] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +117,26 @@ class ResourceStore(Protocol):
         """Remove every record, tag and event."""
 
     def close(self) -> None: ...
+
+
+def change_record(
+    store: ResourceStore, arn: str, change: Change, *, attempts: int = 50
+) -> ResourceRecord | None:
+    """Apply `change` to the current record at `arn` and store it, reading it again whenever
+    another writer came first (optimistic concurrency: the API and the controllers write the
+    same records). Returns the stored (or unchanged) record; None when there is no record at
+    `arn`; RecordBusy after `attempts` lost races."""
+    for _ in range(attempts):
+        record = store.get_by_arn(arn)
+        if record is None:
+            return None
+        changed = change(record)
+        if changed is None:
+            return record
+        try:
+            return store.update(changed[0], expected_generation=record.generation, event=changed[1])
+        except RecordChanged:
+            continue
+        except RecordNotFound:
+            return None
+    raise RecordBusy(arn)

@@ -29,7 +29,7 @@ from sagestack.services.sagemaker.listing import ListRules
 from sagestack.services.sagemaker.resource_api import ResourceApi
 from sagestack.spec.errors import ResourceInUse, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordChanged, RecordNotFound, ResourceStore
+from sagestack.store.base import Change, RecordBusy, ResourceStore, change_record
 
 LIST_ENDPOINTS = ListRules(
     kind=KIND,
@@ -41,11 +41,9 @@ _UPDATABLE = frozenset({"InService", "Failed", "UpdateRollbackFailed"})
 #: Config sections a Deployment keeps for DescribeEndpoint.
 _CONFIG_SECTIONS = ("DataCaptureConfig", "AsyncInferenceConfig", "ExplainerConfig", "MetricsConfig")
 #: How many times a write is retried when the controller changed the record in between.
-_ATTEMPTS = 50
 
 #: A change to an endpoint record: the changed record and its event, or None when there is
 #: nothing to write; raises ValidationException when the change is not allowed.
-Change = Callable[[ResourceRecord], tuple[ResourceRecord, Event] | None]
 
 
 class EndpointsApi(ResourceApi):
@@ -215,24 +213,14 @@ class EndpointsApi(ResourceApi):
         return deployment
 
     def _change(self, ctx: RequestContext, name: str, change: Change) -> ResourceRecord:
-        """Apply `change` to the endpoint's current record and store it, again on a fresh read
-        whenever another writer (the controller) came first."""
-        for _ in range(_ATTEMPTS):
-            record = self.require(ctx, name)
-            changed = change(record)
-            if changed is None:
-                return record
-            try:
-                return self.store.update(
-                    changed[0], expected_generation=record.generation, event=changed[1]
-                )
-            except RecordChanged:
-                continue
-            except RecordNotFound:
-                raise ValidationException(
-                    f'Could not find endpoint "{self.arn_of(ctx, name)}".'
-                ) from None
-        raise ResourceInUse(f"Endpoint {name} is changing too often; try again.")
+        arn = self.arn_of(ctx, name)
+        try:
+            record = change_record(self.store, arn, change)
+        except RecordBusy:
+            raise ResourceInUse(f"Endpoint {name} is changing too often; try again.") from None
+        if record is None:
+            raise ValidationException(f'Could not find endpoint "{arn}".')
+        return record
 
 
 def in_progress(record: ResourceRecord) -> ValidationException:

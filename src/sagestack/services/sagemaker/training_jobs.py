@@ -23,7 +23,7 @@ from sagestack.services.sagemaker.resource_api import ResourceApi
 from sagestack.services.sagemaker.training_job_rules import check_create
 from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordChanged, RecordNotFound, ResourceStore
+from sagestack.store.base import Change, RecordBusy, ResourceStore, change_record
 
 LIST_TRAINING_JOBS = ListRules(
     kind=jobs.KIND,
@@ -38,10 +38,8 @@ _REMOTE_DEBUG_STEPS = frozenset({"Downloading", "Training"})
 #: `state` members the controller keeps for itself; never rendered.
 _INTERNAL_STATE = frozenset({"StopRequested", "OutputDataArtifacts"})
 #: How many times a write is retried when the controller changed the record in between.
-_ATTEMPTS = 50
 
 #: A change to a record: the changed record and its event, or raises ValidationException.
-Change = Callable[[ResourceRecord], tuple[ResourceRecord, Event | None]]
 
 
 class TrainingJobsApi(ResourceApi):
@@ -138,20 +136,13 @@ class TrainingJobsApi(ResourceApi):
         return record
 
     def _change(self, ctx: RequestContext, name: str, change: Change) -> ResourceRecord:
-        """Apply `change` to the job's current record and store it, again on a fresh read
-        whenever another writer (the controller) came first."""
-        for _ in range(_ATTEMPTS):
-            record = self._job(ctx, name)
-            changed, event = change(record)
-            try:
-                return self.store.update(
-                    changed, expected_generation=record.generation, event=event
-                )
-            except RecordChanged:
-                continue
-            except RecordNotFound:
-                raise ValidationException(NOT_FOUND) from None
-        raise ResourceInUse(f"Training job {name} is changing too often; try again.")
+        try:
+            record = change_record(self.store, self.arn_of(ctx, name), change)
+        except RecordBusy:
+            raise ResourceInUse(f"Training job {name} is changing too often; try again.") from None
+        if record is None:
+            raise ValidationException(NOT_FOUND)
+        return record
 
     def _algorithm_exists(self, ctx: RequestContext, name_or_arn: str) -> bool:
         if name_or_arn.startswith("arn:"):
