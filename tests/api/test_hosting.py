@@ -67,7 +67,8 @@ def create_model(sagemaker: Any, s3: Any, name: str, artifact: bytes, **environm
     sagemaker.create_model(ModelName=name, PrimaryContainer=container, ExecutionRoleArn=ROLE)
 
 
-def create_endpoint(sagemaker: Any, name: str, variants: list[tuple[str, str, float, int]]) -> None:
+def create_config(sagemaker: Any, name: str, variants: list[tuple[str, str, float, int]]) -> None:
+    """An endpoint config of (variant, model, weight, instance count) on ml.m5.large."""
     sagemaker.create_endpoint_config(
         EndpointConfigName=name,
         ProductionVariants=[
@@ -81,6 +82,10 @@ def create_endpoint(sagemaker: Any, name: str, variants: list[tuple[str, str, fl
             for variant, model, weight, count in variants
         ],
     )
+
+
+def create_endpoint(sagemaker: Any, name: str, variants: list[tuple[str, str, float, int]]) -> None:
+    create_config(sagemaker, name, variants)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
 
@@ -258,17 +263,7 @@ def test_update_endpoint_switches_config_without_failed_requests(
         SAGEMAKER_PROGRAM="inference.py",
         SAGEMAKER_SUBMIT_DIRECTORY="s3://bkt/code2/sourcedir.tar.gz",
     )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="rolling-v2",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "v2",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
-    )
+    create_config(sagemaker, "rolling-v2", [("AllTraffic", "v2", 1.0, 1)])
     sagemaker.update_endpoint(EndpointName="rolling", EndpointConfigName="rolling-v2")
     answers = set()
     while sagemaker.describe_endpoint(EndpointName="rolling")["EndpointStatus"] == "Updating":
@@ -290,17 +285,7 @@ def test_a_broken_update_keeps_the_old_config(
     create_model(sagemaker, s3, "bad", tarball({"model.joblib": b"garbage"}))
     create_endpoint(sagemaker, "steady", [("AllTraffic", "good", 1.0, 1)])
     wait_status(sagemaker, "steady", ("InService",))
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="steady-bad",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "bad",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
-    )
+    create_config(sagemaker, "steady-bad", [("AllTraffic", "bad", 1.0, 1)])
     sagemaker.update_endpoint(EndpointName="steady", EndpointConfigName="steady-bad")
     deadline = time.monotonic() + 60
     while True:
@@ -395,17 +380,7 @@ def test_canary_update_shifts_traffic_in_steps(
         SAGEMAKER_PROGRAM="inference.py",
         SAGEMAKER_SUBMIT_DIRECTORY="s3://bkt/code3/sourcedir.tar.gz",
     )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="canary-green",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "green",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
-    )
+    create_config(sagemaker, "canary-green", [("AllTraffic", "green", 1.0, 1)])
     sagemaker.update_endpoint(
         EndpointName="canary",
         EndpointConfigName="canary-green",

@@ -3,7 +3,7 @@ emptied into the object store.
 
 `lay_out` writes the three config files and the empty directories; `download_channels` fetches
 each channel's objects (S3Prefix or ManifestFile, FullyReplicated or ShardedByS3Key);
-`extract_source` unpacks the SDK's sourcedir.tar.gz safely; `pack` makes model.tar.gz /
+`extract_archive` unpacks the SDK's sourcedir.tar.gz safely; `pack` makes model.tar.gz /
 output.tar.gz with the files at the archive root.
 """
 
@@ -169,7 +169,7 @@ class DirectorySync:
             self._sent[path] = (stat.st_mtime_ns, stat.st_size)
 
 
-def extract_source(objects: ObjectStore, uri: str, directory: Path) -> None:
+def extract_archive(objects: ObjectStore, uri: str, directory: Path) -> None:
     """Unpack an archive (s3:// URI: sourcedir.tar.gz, model.tar.gz) into `directory`: regular
     files and directories only, nothing outside it (tarfile's "data" filter refuses escapes,
     absolute paths and links that leave it)."""

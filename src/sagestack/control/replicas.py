@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sagestack.control.job_root import InputError, extract_source
+from sagestack.control.job_root import InputError, extract_archive
 from sagestack.control.log_writer import LogWriter, tee
 from sagestack.executors.base import Executor, Running, Workload
 from sagestack.observability.log_store import LogStore
@@ -124,10 +124,10 @@ class ReplicaFactory:
         root = self.directory / uuid.uuid4().hex
         try:
             if container.get("ModelDataUrl"):
-                extract_source(self.objects, container["ModelDataUrl"], root / "model")
+                extract_archive(self.objects, container["ModelDataUrl"], root / "model")
             source = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
             if source.startswith("s3://"):
-                extract_source(self.objects, source, root / "code")
+                extract_archive(self.objects, source, root / "code")
         except InputError as error:
             shutil.rmtree(root, ignore_errors=True)
             raise DeployError(str(error)) from None

@@ -31,7 +31,7 @@ from sagestack.control.job_root import (
     InputError,
     download_channels,
     download_prefix,
-    extract_source,
+    extract_archive,
     hosts_file,
     lay_out,
     pack,
@@ -292,7 +292,7 @@ class TrainingController:
             lay_out(root, spec, hosts, host)
             download_channels(self._objects, spec, root, index, len(hosts))
             if source and str(source).startswith("s3://"):
-                extract_source(self._objects, str(source), root / "code")
+                extract_archive(self._objects, str(source), root / "code")
             checkpoint = spec.get("CheckpointConfig", {}).get("S3Uri")
             if checkpoint:
                 download_prefix(self._objects, checkpoint, root / "checkpoints")

@@ -13,7 +13,7 @@ import pytest
 from sagestack.control.job_root import (
     InputError,
     download_channels,
-    extract_source,
+    extract_archive,
     lay_out,
     pack,
 )
@@ -116,11 +116,11 @@ def test_source_archive_is_extracted_inside_code_only(
     code = tmp_path / "root" / "code"
     code.mkdir(parents=True)
     objects.put_object("bkt", "ok.tar.gz", tar_of(("train.py", b"print(1)"), ("lib/util.py", b"")))
-    extract_source(objects, "s3://bkt/ok.tar.gz", code)
+    extract_archive(objects, "s3://bkt/ok.tar.gz", code)
     assert (code / "train.py").read_bytes() == b"print(1)" and (code / "lib" / "util.py").exists()
     objects.put_object("bkt", "evil.tar.gz", tar_of(("../../escaped.py", b"x")))
     with pytest.raises(InputError, match="cannot be extracted"):
-        extract_source(objects, "s3://bkt/evil.tar.gz", code)
+        extract_archive(objects, "s3://bkt/evil.tar.gz", code)
     assert not list(tmp_path.rglob("escaped.py"))
 
 
