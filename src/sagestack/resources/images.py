@@ -14,14 +14,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-#: Framework images: repository → framework (all run in script mode).
+#: Framework images: repository → framework (all run in script mode). The scikit-learn and
+#: XGBoost images both train and serve; the deep-learning frameworks have one of each.
 FRAMEWORKS = {
     "sagemaker-scikit-learn": "sklearn",
     "sagemaker-xgboost": "xgboost",
     "pytorch-training": "pytorch",
+    "pytorch-inference": "pytorch",
     "sagemaker-pytorch": "pytorch",
     "tensorflow-training": "tensorflow",
+    "tensorflow-inference": "tensorflow",
     "huggingface-pytorch-training": "huggingface",
+    "huggingface-pytorch-inference": "huggingface",
     "sagemaker-base-python": "python",
 }
 

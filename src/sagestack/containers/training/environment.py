@@ -14,21 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Hyperparameters the SDK adds for the platform, not for the user's script.
-RESERVED = frozenset(
-    {
-        "sagemaker_program",
-        "sagemaker_submit_directory",
-        "sagemaker_container_log_level",
-        "sagemaker_job_name",
-        "sagemaker_region",
-        "sagemaker_enable_cloudwatch_metrics",
-        "sagemaker_s3_output",
-        "sagemaker_distributed_dataparallel_enabled",
-        "sagemaker_instance_type",
-        "_tuning_objective_metric",
-    }
-)
+#: Hyperparameters the SDK adds for the platform, not for the user's script: every
+#: `sagemaker_`-prefixed one (program, distributions, ...) and these.
+RESERVED_PREFIX = "sagemaker_"
+RESERVED = frozenset({"_tuning_objective_metric", "default_user_module_name"})
 
 
 def decoded(value: str) -> Any:
@@ -95,7 +84,11 @@ class TrainingEnvironment:
 
     @property
     def user_hyperparameters(self) -> dict[str, Any]:
-        return {k: v for k, v in self.hyperparameters.items() if k not in RESERVED}
+        return {
+            k: v
+            for k, v in self.hyperparameters.items()
+            if k not in RESERVED and not k.startswith(RESERVED_PREFIX)
+        }
 
     def setting(self, name: str) -> Any:
         """A platform setting: the `sagemaker_<name>` hyperparameter, else `SAGEMAKER_<NAME>`."""

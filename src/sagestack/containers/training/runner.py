@@ -100,8 +100,32 @@ def script_command(environment: TrainingEnvironment, python: str) -> list[str]:
     if program.endswith(".sh"):
         return ["/bin/sh", "-c", " ".join([f"./{program}", *(_quoted(a) for a in args)])]
     if program.endswith(".py"):
-        return [python, program, *args]
+        return [python, *torchrun_options(environment), program, *args]
     return [python, "-m", program, *args]
+
+
+#: The rendezvous port of the PyTorch toolkit's torchrun launch.
+TORCHRUN_PORT = "7777"
+#: Distributions launched with torchrun: `torch_distributed` as the toolkit does, and
+#: `pytorchddp` too (the toolkit's MPI launch gives DDP scripts the same RANK / WORLD_SIZE /
+#: MASTER_ADDR contract, and there is no MPI here).
+_TORCHRUN_DISTRIBUTIONS = ("torch_distributed_enabled", "pytorch_ddp_enabled")
+
+
+def torchrun_options(environment: TrainingEnvironment) -> list[str]:
+    """`distribution={"torch_distributed": {"enabled": True}}` (or `pytorchddp`) runs the
+    script through torchrun, as the PyTorch training toolkit does: every host a node, algo-1
+    the master, one process per host (sagestack's hosts train on CPUs, e.g. with gloo)."""
+    enabled = (str(environment.setting(name)).lower() for name in _TORCHRUN_DISTRIBUTIONS)
+    if "true" not in enabled:
+        return []
+    hosts = list(environment.resource_config.get("hosts", ["algo-1"]))
+    current = environment.resource_config.get("current_host", hosts[0])
+    options = ["-m", "torch.distributed.run", "--nnodes", str(len(hosts)), "--nproc_per_node", "1"]
+    if len(hosts) > 1:
+        options += ["--master_addr", hosts[0], "--master_port", TORCHRUN_PORT]
+        options += ["--node_rank", str(hosts.index(current))]
+    return options
 
 
 def _quoted(text: str) -> str:
