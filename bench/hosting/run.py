@@ -20,22 +20,27 @@ of direct, CreateEndpoint → InService under 3 s. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import io
 import multiprocessing
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.peers import peer_venv  # noqa: E402
 from tests.conftest import make_client  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 
@@ -43,20 +48,59 @@ SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1
 BODY = b"0.1,0.2,0.3,0.4\n"
 
 
-def model_archive() -> bytes:
+def model_file() -> bytes:
+    """The model, as joblib writes it: a LinearRegression on 4 features."""
     import joblib
     import numpy as np
     from sklearn.linear_model import LinearRegression
 
     features = np.random.default_rng(1).uniform(size=(100, 4))
     model = LinearRegression().fit(features, features.sum(axis=1))
-    buffer, archive = io.BytesIO(), io.BytesIO()
+    buffer = io.BytesIO()
     joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def model_archive(model: bytes) -> bytes:
+    archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:
         info = tarfile.TarInfo("model.joblib")
-        info.size = len(buffer.getvalue())
-        tar.addfile(info, io.BytesIO(buffer.getvalue()))
+        info.size = len(model)
+        tar.addfile(info, io.BytesIO(model))
     return archive.getvalue()
+
+
+@contextlib.contextmanager
+def ray_serve(model: Path, replicas: int, scratch: Path) -> Iterator[tuple[str, int]]:
+    """The same model in Ray Serve (bench/hosting/ray_peer.py in the Ray venv), N replicas."""
+    python = peer_venv("ray") / "bin" / "python"
+    port = free_port()
+    peer = subprocess.Popen(
+        [str(python), str(Path(__file__).with_name("ray_peer.py")), str(model), str(replicas),
+         str(port), str(scratch)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert peer.stdout is not None
+        if peer.stdout.readline().strip() != "ready":
+            raise RuntimeError("Ray Serve did not start")
+        yield ("127.0.0.1", port)
+    finally:
+        assert peer.stdin is not None
+        peer.stdin.close()
+        try:
+            peer.wait(60)
+        except subprocess.TimeoutExpired:
+            peer.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def client_loop(
@@ -140,19 +184,27 @@ def deploy(url: str, name: str, replicas: int) -> float:
         time.sleep(0.02)
 
 
+Measurement = tuple[float, float, float]
+#: replicas, clients, CreateEndpoint → InService, sagestack, direct, Ray Serve (or None)
+Row = tuple[int, int, float, Measurement, Measurement, Measurement | None]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--readme", action="store_true")
+    parser.add_argument("--no-ray", action="store_true", help="skip the Ray Serve peer")
     args = parser.parse_args()
-    rows = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="sagestack-bench-") as scratch:
         data_dir = Path(scratch) / "data"
+        model = model_file()
+        (Path(scratch) / "model.joblib").write_bytes(model)
         server = ServerProcess(data_dir, extra_env={"SAGESTACK_LOG_LEVEL": "warning"}).start()
         try:
             s3 = make_client(server.url, "s3")
             s3.create_bucket(Bucket="bench")
-            s3.put_object(Bucket="bench", Key="model.tar.gz", Body=model_archive())
+            s3.put_object(Bucket="bench", Key="model.tar.gz", Body=model_archive(model))
             make_client(server.url, "sagemaker").create_model(
                 ModelName="bench",
                 PrimaryContainer={"Image": SKLEARN, "ModelDataUrl": "s3://bench/model.tar.gz"},
@@ -171,9 +223,11 @@ def main() -> int:
                         args.seconds,
                     )
                     limit = measure((host, direct), "/invocations", clients, args.seconds)
-                    rows.append((replicas, clients, ready, via, limit))
+                    rows.append((replicas, clients, ready, via, limit, None))
         finally:
             server.stop()
+        if not args.no_ray:
+            rows = with_ray(rows, Path(scratch), args.seconds)
     table = render(rows)
     print(table)
     if args.readme:
@@ -186,23 +240,36 @@ def main() -> int:
     return 0
 
 
-def render(
-    rows: list[tuple[int, int, float, tuple[float, float, float], tuple[float, float, float]]],
-) -> str:
+def with_ray(rows: list[Row], scratch: Path, seconds: float) -> list[Row]:
+    """The rows with Ray Serve measured alongside, on as many replicas and with as many
+    clients, once sagestack has stopped (one Ray cluster per replica count)."""
+    measured: list[Row] = []
+    for replicas in sorted({row[0] for row in rows}):
+        with ray_serve(scratch / "model.joblib", replicas, scratch) as address:
+            for replica_count, clients, ready, via, limit, _ in rows:
+                if replica_count == replicas:
+                    ray = measure(address, "/invocations", clients, seconds)
+                    measured.append((replica_count, clients, ready, via, limit, ray))
+    return measured
+
+
+def render(rows: list[Row]) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Run {when} · {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}",
         "",
         "| replicas | clients | CreateEndpoint → InService | sagestack p50 / p99 "
-        "| direct p50 / p99 | added p50 | sagestack req/s | direct req/s (one replica) | ratio |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| direct p50 / p99 | added p50 | sagestack req/s | direct req/s (one replica) | ratio "
+        "| Ray Serve p50 / p99 | Ray Serve req/s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for replicas, clients, ready, via, limit in rows:
+    for replicas, clients, ready, via, limit, ray in rows:
+        peer = f"{ray[0]:.2f} / {ray[1]:.2f} ms | {ray[2]:,.0f}" if ray else "not run | not run"
         lines.append(
             f"| {replicas} | {clients} | {ready:.2f} s | {via[0]:.2f} / {via[1]:.2f} ms "
             f"| {limit[0]:.2f} / {limit[1]:.2f} ms | {via[0] - limit[0]:+.2f} ms "
-            f"| {via[2]:,.0f} | {limit[2]:,.0f} | {via[2] / limit[2]:.0%} |"
+            f"| {via[2]:,.0f} | {limit[2]:,.0f} | {via[2] / limit[2]:.0%} | {peer} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -33,13 +33,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import hashlib
 import http.client
 import importlib.metadata
 import os
 import platform
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -57,9 +55,12 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+from bench.peers import peer_venv  # noqa: E402
+
 PROJECT_VENV = REPO_ROOT / ".venv"
 MOTO_VENV = REPO_ROOT / ".bench-venv" / "moto"
-MOTO_REQUIREMENTS = REPO_ROOT / "bench" / "requirements-moto.txt"
 README = REPO_ROOT / "bench" / "README.md"
 DEFAULT_OUT = REPO_ROOT / "bench" / "objectstore" / "results.md"
 MARKER_BEGIN = "<!-- objectstore:results -->"
@@ -288,17 +289,7 @@ def started_server(name: str, workdir: Path) -> Iterator[RunningServer]:
 
 def ensure_moto_venv() -> None:
     """Creates or refreshes ``.bench-venv/moto`` from ``bench/requirements-moto.txt``."""
-    digest = hashlib.sha256(MOTO_REQUIREMENTS.read_bytes()).hexdigest()
-    marker = MOTO_VENV / ".requirements.sha256"
-    installed = (MOTO_VENV / "bin" / "moto_server").exists() and marker.exists()
-    if installed and marker.read_text().strip() == digest:
-        return
-    print(f"setting up the moto venv at {MOTO_VENV} ...", file=sys.stderr)
-    python = shutil.which("python3.11") or sys.executable
-    subprocess.run([python, "-m", "venv", str(MOTO_VENV)], check=True)
-    pip = [str(MOTO_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "-r", str(MOTO_REQUIREMENTS)], check=True)
-    marker.write_text(digest + "\n")
+    peer_venv("moto")
 
 
 # --------------------------------------------------------------------------- the sides
