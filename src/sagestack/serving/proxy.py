@@ -1,60 +1,32 @@
-"""Forwarding an invocation to a replica over pooled keep-alive connections (aiohttp)."""
+"""Forwarding an invocation to a replica over pooled keep-alive connections."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-import aiohttp
-
+from sagestack.serving.connections import (
+    ConnectionPool,
+    ReplicaDisconnected,
+    ReplicaTimeout,
+    ReplicaUnreachable,
+    Reply,
+)
 from sagestack.serving.routing import Replica
 
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-    headers: Mapping[str, str]
-
-
-class ReplicaUnreachable(Exception):
-    """The replica could not be reached (gone, refusing connections): nothing was sent."""
-
-
-class ReplicaTimeout(Exception):
-    """The replica took longer than the model timeout to answer."""
+__all__ = ["Proxy", "ReplicaDisconnected", "ReplicaTimeout", "ReplicaUnreachable", "Reply"]
 
 
 class Proxy:
-    """One connection pool for all replicas, created in the server's event loop on first use."""
+    """One connection pool for all replicas, used from the server's event loop."""
 
-    def __init__(self, per_replica: int = 64) -> None:
-        self._per_replica = per_replica
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=self._per_replica)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-        return self._session
+    def __init__(self, idle_per_replica: int = 64) -> None:
+        self._pool = ConnectionPool(idle_per_replica)
 
     async def invoke(
         self, replica: Replica, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> Reply:
-        try:
-            async with self._client().post(
-                f"{replica.address}/invocations",
-                data=body,
-                headers=dict(headers),
-                timeout=aiohttp.ClientTimeout(total=timeout),
-            ) as response:
-                content = await response.read()
-                return Reply(response.status, content, dict(response.headers))
-        except aiohttp.ClientConnectorError as error:
-            raise ReplicaUnreachable(str(error)) from None
-        except TimeoutError:
-            raise ReplicaTimeout() from None
+        """The replica's answer to POST /invocations; response header names are lower-case."""
+        return await self._pool.post(replica.address, "/invocations", body, headers, timeout)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self._pool.close()

@@ -14,7 +14,13 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources.arns import arn
 from sagestack.resources.endpoints import log_group
-from sagestack.serving.proxy import Proxy, ReplicaTimeout, ReplicaUnreachable, Reply
+from sagestack.serving.proxy import (
+    Proxy,
+    ReplicaDisconnected,
+    ReplicaTimeout,
+    ReplicaUnreachable,
+    Reply,
+)
 from sagestack.serving.router import NoCapacity, Router
 from sagestack.serving.routing import RoutingTable, VariantRoute
 from sagestack.spec.errors import ServiceError
@@ -73,10 +79,10 @@ class InvokeApi:
             raise self._model_error(ctx, name, reply.status, message)
         output: dict[str, Any] = {
             "Body": reply.body,
-            "ContentType": reply.headers.get("Content-Type", "application/octet-stream"),
+            "ContentType": reply.headers.get("content-type", "application/octet-stream"),
             "InvokedProductionVariant": variant.name,
         }
-        attributes = reply.headers.get("X-Amzn-SageMaker-Custom-Attributes")
+        attributes = reply.headers.get("x-amzn-sagemaker-custom-attributes")
         if attributes:
             output["CustomAttributes"] = attributes
         return output
@@ -104,6 +110,10 @@ class InvokeApi:
                     "The endpoint's replicas could not be reached; try again.",
                     code="ServiceUnavailable",
                     status=503,
+                ) from None
+            except ReplicaDisconnected:
+                raise self._model_error(
+                    ctx, name, 0, "The container closed the connection before it answered."
                 ) from None
             except ReplicaTimeout:
                 raise self._model_error(
