@@ -117,21 +117,35 @@ def download_channels(
             raise InputError(
                 f"Channel {channel['ChannelName']}: only S3 data sources are supported."
             )
-        try:
-            found = _channel_objects(objects, source)
-        except (KeyError, ValueError, OSError) as error:
-            raise InputError(f"Channel {channel['ChannelName']}: {error}") from None
-        if not found:
-            raise InputError(
-                f'No S3 objects found under S3 URL "{source["S3Uri"]}" given in input data '
-                f"source. Please ensure that the bucket exists in the selected region "
-                f"({channel['ChannelName']} channel)."
-            )
-        if source.get("S3DataDistributionType") == "ShardedByS3Key":
-            found = sorted(found, key=lambda item: item[1])[host_index::host_count]
         directory = root / "input" / "data" / channel["ChannelName"]
-        for bucket, key, relative in found:
-            objects.download_file(bucket, key, _within(directory, relative))
+        what = f"{channel['ChannelName']} channel"
+        download_source(objects, source, directory, host_index, host_count, what=what)
+
+
+def download_source(
+    objects: ObjectStore,
+    source: Mapping[str, Any],
+    directory: Path,
+    host_index: int,
+    host_count: int,
+    *,
+    what: str,
+) -> None:
+    """An S3 data source (S3Uri, S3DataType, S3DataDistributionType) into `directory`; this
+    host's share of the objects when it is ShardedByS3Key. `what` names it in errors."""
+    try:
+        found = _channel_objects(objects, source)
+    except (KeyError, ValueError, OSError) as error:
+        raise InputError(f"{what}: {error}") from None
+    if not found:
+        raise InputError(
+            f'No S3 objects found under S3 URL "{source["S3Uri"]}" given in input data '
+            f"source. Please ensure that the bucket exists in the selected region ({what})."
+        )
+    if source.get("S3DataDistributionType") == "ShardedByS3Key":
+        found = sorted(found, key=lambda item: item[1])[host_index::host_count]
+    for bucket, key, relative in found:
+        objects.download_file(bucket, key, _within(directory, relative))
 
 
 def download_prefix(objects: ObjectStore, uri: str, directory: Path) -> None:
@@ -208,3 +222,15 @@ def hosts_file(path: Path, hosts: Sequence[str]) -> Path:
     path.write_text(original.rstrip("\n") + "\n" + "".join(f"127.0.0.1 {h}\n" for h in hosts))
     os.chmod(path, 0o644)
     return path
+
+
+def data_source_objects(
+    objects: ObjectStore, source: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    """(bucket, key, key relative to the prefix) of every object an S3 data source names
+    (S3Prefix or ManifestFile), in key order: a transform job's input objects. InputError when
+    the source cannot be read."""
+    try:
+        return _channel_objects(objects, source)
+    except (KeyError, ValueError, OSError) as error:
+        raise InputError(f"{source.get('S3Uri')}: {error}") from None

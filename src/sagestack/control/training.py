@@ -10,16 +10,11 @@ Every status change goes through `resources.training_jobs.advance`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import os
 import re
-import shutil
 import sys
-import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,21 +31,19 @@ from sagestack.control.job_root import (
     lay_out,
     pack,
 )
+from sagestack.control.jobs import JobController, Outcome, cpu_sets
 from sagestack.control.log_writer import LogWriter, tee
-from sagestack.executors.base import Executor, Running, Workload
+from sagestack.executors.base import Executor, Workload
 from sagestack.observability.log_store import LogStore
-from sagestack.resources.images import LocalImage, Runtime, instance_vcpus, runtime_for
+from sagestack.resources.images import LocalImage, Runtime, runtime_for
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.resources.training_jobs import KIND, TERMINAL, advance
 from sagestack.storage.base import ObjectStore, split_s3_uri
-from sagestack.store.base import Change, ResourceStore, change_record
+from sagestack.store.base import ResourceStore
 
 LOG = logging.getLogger(__name__)
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-#: Seconds between SIGTERM and SIGKILL when a job is stopped or runs out of time.
-STOP_GRACE = 10.0
-POLL = 0.1
 #: Seconds between uploads of new checkpoint files while a job trains.
 CHECKPOINT_SECONDS = 2.0
 
@@ -59,18 +52,15 @@ CHECKPOINT_SECONDS = 2.0
 _ENDINGS = frozenset({"Stopped", "MaxRuntimeExceeded", "Failed", "Completed"})
 
 
-class JobGone(Exception):
-    """The record was deleted while the controller worked on it."""
-
-
 @dataclass(frozen=True, slots=True)
 class Paths:
     jobs: Path
     environments: Path
 
 
-class TrainingController:
+class TrainingController(JobController):
     kind = KIND
+    terminal = TERMINAL
 
     def __init__(
         self,
@@ -83,83 +73,20 @@ class TrainingController:
         local_images: Callable[[], Mapping[str, LocalImage]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        super().__init__(store, executor=executor, jobs_dir=paths.jobs, clock=clock)
         self._objects = objects
         self._logs = logs
-        self._executor = executor
         self._paths = paths
         self._local_images = local_images
-        self._clock = clock
-        self._running: dict[str, threading.Thread] = {}
-        self._processes: dict[str, list[Running]] = {}
-        self._lock = threading.Lock()
-        # Job roots left by a previous server belong to jobs `recover` ends: start clean.
-        shutil.rmtree(paths.jobs, ignore_errors=True)
-
-    # -- reconciler hooks -------------------------------------------------------------------
-
-    def notify(self, event: Event) -> None:
-        if event.type == "Created":
-            self.start(event.arn)
-
-    def reset(self) -> None:
-        """Before a wipe: stop every job's processes and let its thread finish (so nothing
-        writes into the wiped stores afterwards)."""
-        self.close()
-        self.wait_idle(30)
-
-    def close(self) -> None:
-        """Stop every running job's processes (the jobs end Failed when sagestack restarts)."""
-        with self._lock:
-            running = [p for processes in self._processes.values() for p in processes]
-        _stop(running)
-
-    def start(self, arn: str) -> None:
-        with self._lock:
-            if arn in self._running and self._running[arn].is_alive():
-                return
-            thread = threading.Thread(
-                target=self._run, args=(arn,), name=f"train {arn}", daemon=True
-            )
-            self._running[arn] = thread
-        thread.start()
-
-    def recover(self, arn: str, status: str | None) -> None:
-        """A job found unfinished at start-up: end what is left of its processes, then the
-        job itself (its run cannot be resumed)."""
-        if status in TERMINAL:
-            return
-        LOG.warning("%s was %s when sagestack stopped", arn, status)
-        record = self._store.get_by_arn(arn)
-        for identity in record.state.get("Workloads", []) if record is not None else []:
-            self._executor.reap(identity)
-        self._finish_interrupted(arn)
-
-    def wait_idle(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for thread in list(self._running.values()):
-            thread.join(max(0.0, deadline - time.monotonic()))
 
     # -- record updates ---------------------------------------------------------------------
 
-    def _record(self, arn: str) -> ResourceRecord:
-        record = self._store.get_by_arn(arn)
-        if record is None:
-            raise JobGone(arn)
-        return record
-
-    def _write(self, arn: str, change: Change) -> ResourceRecord:
-        record = change_record(self._store, arn, change)
-        if record is None:
-            raise JobGone(arn)
-        return record
-
-    def _advance(self, arn: str, secondary: str, **values: Any) -> ResourceRecord:
-        """Move the job to `secondary`. While a stop is under way, InProgress steps are
+    def _advance(self, arn: str, status: str, **values: Any) -> ResourceRecord:
+        """Move the job to the secondary `status`. While a stop is under way, InProgress steps are
         skipped (the job stays Stopping) and a finished run ends Stopped."""
 
         def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None] | None:
-            target = secondary
+            target = status
             if record.status in TERMINAL:
                 return None
             if record.status == "Stopping":
@@ -171,55 +98,16 @@ class TrainingController:
 
         return self._write(arn, change)
 
-    def _note_workloads(self, arn: str, identities: list[str]) -> None:
-        """Remember the job's processes in its record, so a restart can end them."""
-
-        def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
-            state = {**record.state, "Workloads": identities}
-            return dataclasses.replace(record, state=state), None
-
-        self._write(arn, change)
-
-    def _finish_interrupted(self, arn: str) -> None:
-        try:
-            record = self._record(arn)
-            if record.status == "Stopping":
-                self._advance(arn, "Stopped")
-            elif record.status not in TERMINAL:
-                self._advance(
-                    arn,
-                    "Failed",
-                    reason="InternalServerError: sagestack restarted while the job was running; "
-                    "start it again.",
-                )
-        except JobGone:
-            pass
-
     # -- the job ----------------------------------------------------------------------------
 
-    def _run(self, arn: str) -> None:
-        workdir = self._paths.jobs / uuid.uuid4().hex
-        try:
-            self._train(arn, workdir)
-        except JobGone:
-            LOG.info("%s was deleted while it ran", arn)
-        except Exception as error:
-            LOG.exception("%s failed inside sagestack", arn)
-            try:
-                self._advance(arn, "Failed", reason=f"InternalServerError: {error}")
-            except Exception:
-                LOG.exception("%s: could not record the failure", arn)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    def _train(self, arn: str, workdir: Path) -> None:
+    def _work(self, arn: str, workdir: Path) -> None:
         record = self._record(arn)
         spec = record.spec
         algorithm = spec["AlgorithmSpecification"]
         hyperparameters = spec.get("HyperParameters", {})
         entrypoint = algorithm.get("ContainerEntrypoint")
         runtime = runtime_for(
-            algorithm.get("TrainingImage", ""),
+            algorithm.get("TrainingImage") or record.state.get("AlgorithmTrainingImage", ""),
             has_program="sagemaker_program" in hyperparameters
             or "SAGEMAKER_PROGRAM" in spec.get("Environment", {}),
             has_entrypoint=bool(entrypoint),
@@ -260,7 +148,7 @@ class TrainingController:
             else None
         )
         job = _Job(record, runtime, hosts, roots, workdir, started, checkpoints)
-        outcome = self._execute(job)
+        outcome, final_metrics = self._execute(job)
         ended = self._clock()
         seconds = max(1, round(ended - started))
         timing: dict[str, Any] = {
@@ -272,8 +160,8 @@ class TrainingController:
         if not stopping:
             self._advance(arn, "Uploading")
         artifacts = self._upload(spec, record.name, roots[0], checkpoints)
-        if outcome.metrics:
-            timing["FinalMetricDataList"] = outcome.metrics
+        if final_metrics:
+            timing["FinalMetricDataList"] = final_metrics
         if outcome.timed_out:
             self._advance(arn, "MaxRuntimeExceeded", **artifacts, **timing)
         elif stopping:
@@ -297,7 +185,8 @@ class TrainingController:
             if checkpoint:
                 download_prefix(self._objects, checkpoint, root / "checkpoints")
 
-    def _execute(self, job: _Job) -> _Outcome:
+    def _execute(self, job: _Job) -> tuple[Outcome, list[dict[str, Any]]]:
+        """Run the hosts to their end: how they ended, and the final metric values."""
         record, hosts, roots, started = job.record, job.hosts, job.roots, job.started
         spec = record.spec
         algorithm = spec["AlgorithmSpecification"]
@@ -319,7 +208,7 @@ class TrainingController:
             }
         )
         writers, processes = [], []
-        cpus = _cpu_sets(spec["ResourceConfig"].get("InstanceType", ""), len(hosts))
+        cpus = cpu_sets(spec["ResourceConfig"].get("InstanceType", ""), len(hosts))
         for index, (host, root) in enumerate(zip(hosts, roots, strict=True)):
             writer = LogWriter(
                 self._logs,
@@ -352,64 +241,34 @@ class TrainingController:
                 cpus=cpus[index] if cpus else None,
             )
             processes.append(self._executor.launch(workload, sink))
-        self._note_workloads(record.arn, [process.identity for process in processes])
-        with self._lock:
-            self._processes[record.arn] = processes
-        try:
-            outcome = self._supervise(record, processes, started, job.checkpoints)
-        except BaseException:
-            _stop(processes)  # the job is gone or sagestack failed: leave nothing running
-            raise
-        finally:
-            with self._lock:
-                self._processes.pop(record.arn, None)
-            for writer in writers:
-                writer.close()
-        outcome.metrics = metrics.final()
-        if outcome.code not in (0, None) and not outcome.stopped:
-            outcome.reason = _failure_reason(roots, outcome.code, tail)
-        return outcome
+        limit = spec.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
+        checkpoints = job.checkpoints
+        synced = started
 
-    def _supervise(
-        self,
-        record: ResourceRecord,
-        processes: list[Running],
-        started: float,
-        checkpoints: DirectorySync | None,
-    ) -> _Outcome:
-        """Wait for the hosts to end, stopping them on StopTrainingJob or MaxRuntimeInSeconds;
-        checkpoints go up as they are written."""
-        limit = record.spec.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
-        deadline = started + float(limit)
-        outcome = _Outcome()
-        checked = synced = started
-        while True:
-            codes = [process.wait(POLL) for process in processes[:1]] + [
-                process.poll() for process in processes[1:]
-            ]
-            if all(code is not None for code in codes):
-                outcome.code = next((c for c in codes if c != 0), 0)
-                return outcome
-            now = self._clock()
-            if now >= deadline:
-                outcome.timed_out = True
-                self._advance(
-                    record.arn,
-                    "Stopping",
-                    message="Stopping the training job: MaxRuntimeInSeconds exceeded",
-                )
-            elif now - checked >= 0.5:
-                checked = now
-                state = self._record(record.arn).state
-                outcome.stopped = bool(state.get("StopRequested"))
+        def timed_out() -> None:
+            self._advance(
+                record.arn,
+                "Stopping",
+                message="Stopping the training job: MaxRuntimeInSeconds exceeded",
+            )
+
+        def tick(now: float) -> None:  # checkpoints go up as they are written
+            nonlocal synced
             if checkpoints is not None and now - synced >= CHECKPOINT_SECONDS:
                 synced = now
                 checkpoints.sync()
-            if outcome.timed_out or outcome.stopped:
-                outcome.stopped = True
-                _stop(processes)
-                outcome.code = None
-                return outcome
+
+        try:
+            with self._tracking(record.arn, processes):
+                outcome = self._supervise(
+                    record.arn, processes, started + float(limit), on_timeout=timed_out, tick=tick
+                )
+        finally:
+            for writer in writers:
+                writer.close()
+        if outcome.code not in (0, None) and not outcome.stopped:
+            outcome.reason = _failure_reason(roots, outcome.code, tail)
+        return outcome, metrics.final()
 
     def _upload(
         self,
@@ -443,39 +302,6 @@ class _Job:
     workdir: Path
     started: float
     checkpoints: DirectorySync | None
-
-
-@dataclass(slots=True)
-class _Outcome:
-    code: int | None = None
-    stopped: bool = False
-    timed_out: bool = False
-    reason: str | None = None
-    metrics: list[dict[str, Any]] | None = None
-
-
-def _cpu_sets(instance_type: str, hosts: int) -> list[list[int]] | None:
-    """The CPUs each host may use: as many as its instance type has, dealt round-robin from
-    those sagestack may use (hosts share them when the machine has fewer)."""
-    wanted = instance_vcpus(instance_type)
-    available = sorted(os.sched_getaffinity(0))
-    if wanted is None or (wanted >= len(available) and hosts == 1):
-        return None
-    count = min(wanted, len(available))
-    return [
-        [available[(host * count + i) % len(available)] for i in range(count)]
-        for host in range(hosts)
-    ]
-
-
-def _stop(processes: list[Running]) -> None:
-    for process in processes:
-        process.terminate()
-    deadline = time.monotonic() + STOP_GRACE
-    for process in processes:
-        if process.wait(max(0.0, deadline - time.monotonic())) is None:
-            process.kill()
-            process.wait(10)
 
 
 def _failure_reason(roots: list[Path], code: int, tail: deque[str]) -> str:

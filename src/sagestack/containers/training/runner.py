@@ -55,7 +55,7 @@ def requirements_python(code_dir: Path, cache: Path) -> str:
         if not (env_dir / ".complete").exists():
             print(f"Installing requirements.txt into {env_dir}", flush=True)
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(env_dir)], check=True)
-            _layer_on_this_environment(env_dir)
+            layer_on_this_environment(env_dir)
             subprocess.run(
                 [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
                 check=True,
@@ -65,7 +65,7 @@ def requirements_python(code_dir: Path, cache: Path) -> str:
     return str(python)
 
 
-def _layer_on_this_environment(env_dir: Path) -> None:
+def layer_on_this_environment(env_dir: Path) -> None:
     """Make this environment's packages (sagestack's, scikit-learn, ...) importable in
     `env_dir`, below its own: `--system-site-packages` would reach the base interpreter's
     packages, not those of the virtual environment sagestack itself runs in."""
