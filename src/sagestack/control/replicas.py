@@ -94,8 +94,16 @@ class ReplicaFactory:
         for replica in list(self.live):
             replica.stop(grace=2.0)
 
-    def start(self, endpoint: Mapping[str, str], variant: Mapping[str, Any]) -> ReplicaProcess:
-        """Start one replica of `variant` (as resolved in the endpoint's Deployment)."""
+    def start(
+        self,
+        endpoint: Mapping[str, str],
+        variant: Mapping[str, Any],
+        *,
+        log: Callable[[str], tuple[str, str]] | None = None,
+    ) -> ReplicaProcess:
+        """Start one replica of `variant` (as resolved in the endpoint's Deployment). `log`
+        names the (group, stream) of its output from its instance id, for replicas that serve
+        something else than an endpoint (a transform job); by default the endpoint's."""
         if self.closed:
             raise DeployError("sagestack is shutting down.")
         model = variant["Model"]
@@ -152,10 +160,15 @@ class ReplicaFactory:
             if local
             else [sys.executable, "-m", "sagestack.containers.serving", "serve"]
         )
+        group, stream = (
+            log(instance)
+            if log is not None
+            else (log_group(endpoint["name"]), f"{variant['VariantName']}/{instance}")
+        )
         writer = LogWriter(
             self.logs,
-            log_group(endpoint["name"]),
-            f"{variant['VariantName']}/{instance}",
+            group,
+            stream,
             account=endpoint["account"],
             region=endpoint["region"],
         )
