@@ -16,8 +16,11 @@ from sagestack.api.registry import OperationRegistry
 from sagestack.config import Settings
 from sagestack.control.endpoints import EndpointController
 from sagestack.control.loop import Reconciler
+from sagestack.control.processing import ProcessingController
+from sagestack.control.projects import ProjectController
 from sagestack.control.replicas import ReplicaFactory
 from sagestack.control.training import Paths, TrainingController
+from sagestack.control.transform import TransformController
 from sagestack.executors.local_process import LocalProcessExecutor
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
@@ -29,11 +32,18 @@ from sagestack.services.s3.buckets import BucketsApi
 from sagestack.services.s3.listing import ListingApi
 from sagestack.services.s3.multipart import MultipartApi
 from sagestack.services.s3.objects import ObjectsApi
+from sagestack.services.sagemaker import endpoints as endpoint_api
+from sagestack.services.sagemaker import projects as project_api
+from sagestack.services.sagemaker import training_jobs as training_job_api
 from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
 from sagestack.services.sagemaker.endpoints import EndpointsApi
 from sagestack.services.sagemaker.models import ModelsApi
+from sagestack.services.sagemaker.processing_jobs import ProcessingJobsApi
+from sagestack.services.sagemaker.projects import OperationInvoker, ProjectsApi
+from sagestack.services.sagemaker.search import SearchApi, SearchSource, model_record
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
+from sagestack.services.sagemaker.transform_jobs import TransformJobsApi
 from sagestack.services.sagemaker_runtime.invoke import InvokeApi
 from sagestack.services.sts.api import StsApi
 from sagestack.services.sts.authenticator import SessionAuthenticator
@@ -115,6 +125,16 @@ class Serving:
     proxy: Proxy = field(default_factory=Proxy)
 
 
+#: Search's resource types (botocore's ResourceType) → what sagestack holds of them: one line
+#: per searchable kind.
+SEARCH_SOURCES: dict[str, SearchSource] = {
+    "TrainingJob": SearchSource("training-job", "TrainingJob", training_job_api.described),
+    "Endpoint": SearchSource("endpoint", "Endpoint", endpoint_api.described),
+    "Model": SearchSource("model", "Model", model_record, wrap="Model"),
+    "Project": SearchSource("project", "Project", project_api.described),
+}
+
+
 def build_registry(
     backends: Backends,
     wake: Callable[[], None] = lambda: None,
@@ -129,7 +149,11 @@ def build_registry(
         EndpointConfigsApi(store, tokens),
         TagsApi(store, tokens),
         TrainingJobsApi(store, tokens, wake),
+        ProcessingJobsApi(store, tokens, wake),
+        TransformJobsApi(store, tokens, wake),
         EndpointsApi(store, tokens, wake),
+        ProjectsApi(store, tokens, wake),
+        SearchApi(store, tokens, SEARCH_SOURCES),
     ):
         registry.register("sagemaker", api)
     registry.register("sts", StsApi(backends.sessions))
@@ -200,7 +224,14 @@ def registered_images(settings: Settings) -> dict[str, LocalImage]:
         return {}
 
 
-def build_reconciler(settings: Settings, backends: Backends, serving: Serving) -> Reconciler:
+def build_reconciler(
+    settings: Settings,
+    backends: Backends,
+    serving: Serving,
+    registry: Callable[[], OperationRegistry] | None = None,
+) -> Reconciler:
+    """The reconciler and its controllers; `registry` (late-bound: it is built after the
+    reconciler, whose `wake` it needs) gives the project controller the API's handlers."""
     executor = LocalProcessExecutor()
     training = TrainingController(
         backends.store,
@@ -224,13 +255,40 @@ def build_reconciler(settings: Settings, backends: Backends, serving: Serving) -
         routes=serving.routes,
         router=serving.router,
     )
-    return Reconciler(backends.store, [training, endpoints])
+    processing = ProcessingController(
+        backends.store,
+        objects=backends.workload_objects,
+        logs=backends.logs,
+        executor=executor,
+        jobs_dir=settings.data_dir / "processing-jobs",
+        local_images=lambda: registered_images(settings),
+    )
+    projects = ProjectController(
+        backends.store,
+        objects=backends.workload_objects,
+        invoke=OperationInvoker(registry or (lambda: build_registry(backends))),
+    )
+    transforms = TransformController(
+        backends.store,
+        objects=backends.workload_objects,
+        logs=backends.logs,
+        replicas=ReplicaFactory(
+            objects=backends.workload_objects,
+            logs=backends.logs,
+            executor=executor,
+            directory=settings.data_dir / "transform-jobs" / "replicas",
+            local_images=lambda: registered_images(settings),
+            environments=settings.environments_dir,
+        ),
+        directory=settings.data_dir / "transform-jobs",
+    )
+    return Reconciler(backends.store, [training, processing, endpoints, projects, transforms])
 
 
 def build_application(settings: Settings) -> Application:
     backends = open_backends(settings)
     serving = Serving()
-    reconciler = build_reconciler(settings, backends, serving)
+    reconciler = build_reconciler(settings, backends, serving, lambda: registry)
     registry = build_registry(backends, reconciler.wake, serving)
 
     def reset() -> None:

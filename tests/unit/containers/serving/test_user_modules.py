@@ -4,7 +4,6 @@ fail to load."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -246,9 +245,11 @@ def test_model_that_fails_to_load(
             assert "Traceback (most recent call last)" in server.output()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
 def test_pytorch_without_torch(tmp_path: Path) -> None:
     (tmp_path / "model").mkdir()
-    with ModelServer(tmp_path, runtime("script", "pytorch")) as server:
+    hidden = tmp_path / "no-torch"  # an environment without torch: its import fails
+    write_module(hidden, "torch.py", "raise ModuleNotFoundError(\"No module named 'torch'\")\n")
+    env = runtime("script", "pytorch") | {"PYTHONPATH": str(hidden)}
+    with ModelServer(tmp_path, env) as server:
         assert server.run_to_exit() == 1
         assert "PyTorch is not installed in sagestack's environment" in server.output()
