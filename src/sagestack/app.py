@@ -21,26 +21,34 @@ from sagestack.control.projects import ProjectController
 from sagestack.control.replicas import ReplicaFactory
 from sagestack.control.training import Paths, TrainingController
 from sagestack.control.transform import TransformController
+from sagestack.control.validation import ValidationController
 from sagestack.executors.local_process import LocalProcessExecutor
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
 from sagestack.observability.log_store import LogStore
 from sagestack.protocol.wire import protocol_for
 from sagestack.resources.images import LocalImage, parse_registry
+from sagestack.resources.model_packages import ALGORITHM_KIND, GROUP_KIND, PACKAGE_KIND
 from sagestack.services.logs.api import LogsApi
 from sagestack.services.s3.buckets import BucketsApi
 from sagestack.services.s3.listing import ListingApi
 from sagestack.services.s3.multipart import MultipartApi
 from sagestack.services.s3.objects import ObjectsApi
 from sagestack.services.sagemaker import endpoints as endpoint_api
+from sagestack.services.sagemaker import model_package_groups as package_group_api
+from sagestack.services.sagemaker import model_packages as package_api
+from sagestack.services.sagemaker import models as model_api
 from sagestack.services.sagemaker import projects as project_api
 from sagestack.services.sagemaker import training_jobs as training_job_api
+from sagestack.services.sagemaker.algorithms import AlgorithmsApi
 from sagestack.services.sagemaker.endpoint_configs import EndpointConfigsApi
 from sagestack.services.sagemaker.endpoints import EndpointsApi
+from sagestack.services.sagemaker.model_package_groups import ModelPackageGroupsApi
+from sagestack.services.sagemaker.model_packages import ModelPackagesApi
 from sagestack.services.sagemaker.models import ModelsApi
 from sagestack.services.sagemaker.processing_jobs import ProcessingJobsApi
 from sagestack.services.sagemaker.projects import OperationInvoker, ProjectsApi
-from sagestack.services.sagemaker.search import SearchApi, SearchSource, model_record
+from sagestack.services.sagemaker.search import SearchApi, SearchSource
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
 from sagestack.services.sagemaker.transform_jobs import TransformJobsApi
@@ -130,7 +138,9 @@ class Serving:
 SEARCH_SOURCES: dict[str, SearchSource] = {
     "TrainingJob": SearchSource("training-job", "TrainingJob", training_job_api.described),
     "Endpoint": SearchSource("endpoint", "Endpoint", endpoint_api.described),
-    "Model": SearchSource("model", "Model", model_record, wrap="Model"),
+    "Model": SearchSource("model", "Model", model_api.described, wrap="Model"),
+    "ModelPackage": SearchSource(PACKAGE_KIND, "ModelPackage", package_api.described),
+    "ModelPackageGroup": SearchSource(GROUP_KIND, "ModelPackageGroup", package_group_api.described),
     "Project": SearchSource("project", "Project", project_api.described),
 }
 
@@ -154,6 +164,9 @@ def build_registry(
         EndpointsApi(store, tokens, wake),
         ProjectsApi(store, tokens, wake),
         SearchApi(store, tokens, SEARCH_SOURCES),
+        ModelPackageGroupsApi(store, tokens),
+        ModelPackagesApi(store, tokens, wake),
+        AlgorithmsApi(store, tokens, wake),
     ):
         registry.register("sagemaker", api)
     registry.register("sts", StsApi(backends.sessions))
@@ -282,7 +295,18 @@ def build_reconciler(
         ),
         directory=settings.data_dir / "transform-jobs",
     )
-    return Reconciler(backends.store, [training, processing, endpoints, projects, transforms])
+    validations = [
+        ValidationController(
+            backends.store,
+            kind=kind,
+            invoke=OperationInvoker(registry or (lambda: build_registry(backends))),
+            local_images=lambda: registered_images(settings),
+        )
+        for kind in (ALGORITHM_KIND, PACKAGE_KIND)
+    ]
+    return Reconciler(
+        backends.store, [training, processing, endpoints, projects, transforms, *validations]
+    )
 
 
 def build_application(settings: Settings) -> Application:

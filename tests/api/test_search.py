@@ -194,3 +194,28 @@ def test_bad_expressions(sagemaker: Any) -> None:
             sagemaker.search(Resource="Project", SearchExpression=expression)
         code, text, _ = error_of(excinfo)
         assert code == "ValidationException" and message in text
+
+
+def test_model_packages_by_approval_and_groups(sagemaker: Any) -> None:
+    sagemaker.create_model_package_group(ModelPackageGroupName="churn")
+    spec = {
+        "Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"}],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+    for status in ("Approved", "Rejected", "Approved"):
+        sagemaker.create_model_package(
+            ModelPackageGroupName="churn", InferenceSpecification=spec, ModelApprovalStatus=status
+        )
+    approved = sagemaker.search(
+        Resource="ModelPackage",
+        SearchExpression={
+            "Filters": [{"Name": "ModelApprovalStatus", "Operator": "Equals", "Value": "Approved"}]
+        },
+        SortBy="ModelPackageVersion",
+        SortOrder="Ascending",
+    )["Results"]
+    assert [r["ModelPackage"]["ModelPackageVersion"] for r in approved] == [1, 3]
+    assert approved[0]["ModelPackage"]["ModelPackageGroupName"] == "churn"
+    groups = sagemaker.search(Resource="ModelPackageGroup")["Results"]
+    assert [g["ModelPackageGroup"]["ModelPackageGroupName"] for g in groups] == ["churn"]

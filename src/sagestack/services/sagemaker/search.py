@@ -336,11 +336,3 @@ def _property_names(document: Mapping[str, Any], prefix: str = "") -> Iterator[s
         for item in items:
             if isinstance(item, Mapping):
                 yield from _property_names(item, f"{name}.")
-
-
-def model_record(record: ResourceRecord) -> dict[str, Any]:
-    """A Model as the Model member of a Model search result shows it (DescribeModel's
-    members)."""
-    rendered: dict[str, Any] = {"EnableNetworkIsolation": False, **record.spec}
-    rendered.update(ModelName=record.name, ModelArn=record.arn, CreationTime=record.creation_time)
-    return rendered

@@ -17,8 +17,11 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources import training_jobs as jobs
 from sagestack.resources.lifecycles import deleted_event
+from sagestack.resources.model_packages import ALGORITHM_KIND
 from sagestack.resources.records import Event, ResourceRecord
+from sagestack.services.sagemaker.algorithm_rules import applied
 from sagestack.services.sagemaker.listing import ListRules
+from sagestack.services.sagemaker.model_registry import find
 from sagestack.services.sagemaker.resource_api import ResourceApi
 from sagestack.services.sagemaker.training_job_rules import check_create
 from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
@@ -36,7 +39,7 @@ _UPDATABLE = ("ProfilerConfig", "ProfilerRuleConfigurations", "ResourceConfig", 
 #: SecondaryStatus values in which RemoteDebugConfig may be updated (UpdateTrainingJob's docs).
 _REMOTE_DEBUG_STEPS = frozenset({"Downloading", "Training"})
 #: `state` members the controller keeps for itself; never rendered.
-_INTERNAL_STATE = frozenset({"StopRequested", "OutputDataArtifacts"})
+_INTERNAL_STATE = frozenset({"StopRequested", "OutputDataArtifacts", "AlgorithmTrainingImage"})
 #: How many times a write is retried when the controller changed the record in between.
 
 #: A change to a record: the changed record and its event, or raises ValidationException.
@@ -53,9 +56,18 @@ class TrainingJobsApi(ResourceApi):
     @operation("CreateTrainingJob")
     def create_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         check_create(request, lambda name: self._algorithm_exists(ctx, name))
+        state = jobs.initial_state(ctx.now)
+        algorithm_name = request["AlgorithmSpecification"].get("AlgorithmName")
+        if algorithm_name:
+            algorithm = self._algorithm(ctx, algorithm_name)
+            request = applied(request, algorithm.spec)
+            # The image the algorithm trains with: the controller runs it, Describe hides it
+            # (SageMaker shows an algorithm job's AlgorithmName, never its image).
+            state["AlgorithmTrainingImage"] = algorithm.spec["TrainingSpecification"][
+                "TrainingImage"
+            ]
         name = request["TrainingJobName"]
         spec = {key: value for key, value in request.items() if key != "Tags"}
-        state = jobs.initial_state(ctx.now)
         record = self.create_record(
             ctx, name, spec, request.get("Tags"), status="InProgress", state=state
         )
@@ -145,10 +157,19 @@ class TrainingJobsApi(ResourceApi):
         return record
 
     def _algorithm_exists(self, ctx: RequestContext, name_or_arn: str) -> bool:
-        if name_or_arn.startswith("arn:"):
-            return self.store.get_by_arn(name_or_arn) is not None
-        found = self.store.get("algorithm", ctx.account, ctx.region, name_or_arn)
-        return found is not None
+        return find(self.store, ctx, ALGORITHM_KIND, name_or_arn) is not None
+
+    def _algorithm(self, ctx: RequestContext, name_or_arn: str) -> ResourceRecord:
+        """The algorithm a job names (checked to exist by `check_create`); one whose
+        validation failed cannot train."""
+        record = find(self.store, ctx, ALGORITHM_KIND, name_or_arn)
+        if record is None:
+            raise ValidationException(f'Could not find algorithm "{name_or_arn}".')
+        if record.status == "Failed":
+            raise ValidationException(
+                f"Algorithm {record.arn} failed validation and cannot be used for training."
+            )
+        return record
 
 
 def _updated(

@@ -1,0 +1,92 @@
+"""What model-package, model-package-group and algorithm records hold, shared by their APIs
+(services) and the validation controller (control).
+
+A versioned model package's record is named `<group>/<version>`, so its ARN is SageMaker's
+`model-package/<group>/<version>` (lower-cased); an unversioned one is named by its
+ModelPackageName. A group's `state` keeps `LatestVersion` (versions are never reused, even
+after a delete) and `ResourcePolicy`.
+
+Packages and algorithms share one lifecycle (botocore's `ModelPackageStatus` and
+`AlgorithmStatus`: Pending | InProgress | Completed | Failed | Deleting): records needing work
+(validation profiles, an image scan) are created Pending and the validation controller moves
+them; the others are Completed at once. `state` holds, in DescribeX's own member names:
+
+- `ValidationStatuses`, `ImageScanStatuses`: [{Name, Status, FailureReason?}] per profile /
+  image (DetailedModelPackageStatus: NotStarted | InProgress | Completed | Failed);
+- `ValidationJobs`: {profile: {TrainingJobName?, ModelName?, TransformJobName?}} (internal).
+
+Every status change goes through `advance`, which checks the edge and yields the event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from sagestack.resources.records import Event, ResourceRecord
+
+PACKAGE_KIND = "model-package"
+GROUP_KIND = "model-package-group"
+ALGORITHM_KIND = "algorithm"
+
+#: Follows botocore's `ModelPackageStatus` / `AlgorithmStatus` enums. Deleting is never
+#: stored: a delete removes the record.
+EDGES: Mapping[str, frozenset[str]] = {
+    "Pending": frozenset({"InProgress", "Completed", "Failed"}),
+    "InProgress": frozenset({"Completed", "Failed"}),
+    "Completed": frozenset(),
+    "Failed": frozenset(),
+}
+
+#: `state` members the controller keeps for itself; never rendered.
+INTERNAL_STATE = frozenset({"ValidationJobs"})
+
+
+class IllegalStatusChange(ValueError):
+    """The lifecycle has no edge from the record's status to the requested one."""
+
+
+def status_items(names: list[str], status: str = "NotStarted") -> list[dict[str, Any]]:
+    """One DetailedModelPackageStatus item per profile or image."""
+    return [{"Name": name, "Status": status} for name in names]
+
+
+def advance(
+    record: ResourceRecord, status: str | None, *, now: float, **state: Any
+) -> tuple[ResourceRecord, Event | None]:
+    """The record with `state` members set and, when `status` differs from its own, moved to
+    `status`, with the StatusChanged event. Pure."""
+    merged = {**record.state, **state}
+    if status is None or status == record.status:
+        changed = dataclasses.replace(record, state=merged, last_modified_time=now)
+        return changed, None
+    if status not in EDGES.get(record.status or "", frozenset()):
+        raise IllegalStatusChange(
+            f"{record.kind} {record.name!r} cannot go from {record.status} to {status}"
+        )
+    changed = dataclasses.replace(record, status=status, state=merged, last_modified_time=now)
+    event = Event(
+        arn=record.arn,
+        kind=record.kind,
+        account=record.account,
+        region=record.region,
+        type="StatusChanged",
+        time=now,
+        status=status,
+        previous_status=record.status,
+    )
+    return changed, event
+
+
+def user_context(principal_arn: str, user_id: str) -> dict[str, Any]:
+    """A UserContext (CreatedBy / LastModifiedBy) for a caller outside Studio: its IAM
+    identity. SageMaker adds UserProfileName/DomainId only for Studio user profiles, which
+    sagestack has none of."""
+    identity = {"Arn": principal_arn, "PrincipalId": user_id}
+    return {"IamIdentity": {k: v for k, v in identity.items() if v}}
+
+
+def version_name(group: str, version: int) -> str:
+    """A versioned package's record name: what follows `model-package/` in its ARN."""
+    return f"{group}/{version}"
