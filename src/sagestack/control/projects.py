@@ -22,9 +22,8 @@ from sagestack.control.cloudformation.plan import make_plan, pseudo_parameters
 from sagestack.control.cloudformation.stacks import Resources, StackFailure, StackOperations
 from sagestack.control.cloudformation.template import TemplateError, parse_template
 from sagestack.control.cloudformation.types import TYPES
-from sagestack.resources.lifecycles import deleted_event
+from sagestack.resources.lifecycles import allows, deleted_event
 from sagestack.resources.projects import (
-    EDGES,
     KIND,
     Invoke,
     Principal,
@@ -255,7 +254,7 @@ class ProjectController:
         `each_stack`; nothing when it is gone or may not go there."""
 
         def change(record: ResourceRecord) -> tuple[ResourceRecord, Event] | None:
-            if status not in EDGES.get(record.status or "", frozenset()):
+            if not allows(record, status):
                 return None
             new = dict(stacks) if stacks is not None else dict(record.state.get("Stacks", {}))
             if each_stack is not None:

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sagestack.resources.images import LocalImage, runtime_for
-from sagestack.resources.model_packages import ALGORITHM_KIND, IllegalStatusChange, advance
+from sagestack.resources.lifecycles import IllegalTransition
+from sagestack.resources.model_packages import ALGORITHM_KIND, advance
 from sagestack.resources.projects import Invoke, OperationFailed, Principal
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.store.base import ResourceStore, change_record
@@ -312,7 +313,7 @@ class ValidationController:
         def change(record: ResourceRecord) -> tuple[ResourceRecord, Event | None] | None:
             try:
                 return advance(record, status, now=self._clock(), **state)
-            except IllegalStatusChange:
+            except IllegalTransition:
                 return None  # already there (a restart), or ended
 
         return change_record(self._store, arn, change)

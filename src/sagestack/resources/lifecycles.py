@@ -73,13 +73,45 @@ TRAINING_SECONDARY_STATUSES: Edges = {
     "Stopped": frozenset({"Stopped", "MaxRuntimeExceeded", "MaxWaitTimeExceeded", "Interrupted"}),
 }
 
+#: Follows botocore's `ModelPackageStatus` and `AlgorithmStatus` enums: records that need
+#: validation (or an image scan) are created Pending, the others Completed. Deleting is never
+#: stored: a delete removes the record.
+VALIDATED_EDGES: Edges = {
+    "Pending": frozenset({"InProgress", "Completed", "Failed"}),
+    "InProgress": frozenset({"Completed", "Failed"}),
+    "Completed": frozenset(),
+    "Failed": frozenset(),
+}
+
+#: Follows botocore's `ProjectStatus` enum. DeleteInProgress ends with the record removed.
+PROJECT_EDGES: Edges = {
+    "Pending": frozenset({"CreateInProgress", "DeleteInProgress"}),
+    "CreateInProgress": frozenset({"CreateCompleted", "CreateFailed"}),
+    "CreateCompleted": frozenset({"UpdateInProgress", "DeleteInProgress"}),
+    "CreateFailed": frozenset({"DeleteInProgress"}),
+    "UpdateInProgress": frozenset({"UpdateCompleted", "UpdateFailed"}),
+    "UpdateCompleted": frozenset({"UpdateInProgress", "DeleteInProgress"}),
+    "UpdateFailed": frozenset({"UpdateInProgress", "DeleteInProgress"}),
+    "DeleteInProgress": frozenset({"DeleteCompleted", "DeleteFailed"}),
+    "DeleteFailed": frozenset({"DeleteInProgress"}),
+    "DeleteCompleted": frozenset(),
+}
+
 #: Resource kind (ARN resource type) → its status edges.
 LIFECYCLES: Mapping[str, Edges] = {
     "endpoint": ENDPOINT_EDGES,
     "training-job": TRAINING_JOB_EDGES,
     "processing-job": JOB_EDGES,
     "transform-job": JOB_EDGES,
+    "model-package": VALIDATED_EDGES,
+    "algorithm": VALIDATED_EDGES,
+    "project": PROJECT_EDGES,
 }
+
+
+def allows(record: ResourceRecord, to_status: str) -> bool:
+    """Whether the record's kind may go from its status to `to_status`."""
+    return to_status in LIFECYCLES.get(record.kind, {}).get(record.status or "", frozenset())
 
 
 class IllegalTransition(ValueError):
@@ -99,8 +131,7 @@ def transition(
     Pure: nothing is stored. `reason` becomes the record's FailureReason and is carried in the
     event detail. The generation is left alone; the store bumps it when the update is written.
     """
-    allowed = LIFECYCLES.get(record.kind, {}).get(record.status or "", frozenset())
-    if to_status not in allowed:
+    if not allows(record, to_status):
         raise IllegalTransition(
             f"{record.kind} {record.name!r} cannot go from {record.status} to {to_status}"
         )

@@ -15,36 +15,23 @@ them; the others are Completed at once. `state` holds, in DescribeX's own member
   image (DetailedModelPackageStatus: NotStarted | InProgress | Completed | Failed);
 - `ValidationJobs`: {profile: {TrainingJobName?, ModelName?, TransformJobName?}} (internal).
 
-Every status change goes through `advance`, which checks the edge and yields the event.
+Every status change goes through `advance`, on `resources.lifecycles.transition`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
+from sagestack.resources.lifecycles import transition
 from sagestack.resources.records import Event, ResourceRecord
 
 PACKAGE_KIND = "model-package"
 GROUP_KIND = "model-package-group"
 ALGORITHM_KIND = "algorithm"
 
-#: Follows botocore's `ModelPackageStatus` / `AlgorithmStatus` enums. Deleting is never
-#: stored: a delete removes the record.
-EDGES: Mapping[str, frozenset[str]] = {
-    "Pending": frozenset({"InProgress", "Completed", "Failed"}),
-    "InProgress": frozenset({"Completed", "Failed"}),
-    "Completed": frozenset(),
-    "Failed": frozenset(),
-}
-
 #: `state` members the controller keeps for itself; never rendered.
 INTERNAL_STATE = frozenset({"ValidationJobs"})
-
-
-class IllegalStatusChange(ValueError):
-    """The lifecycle has no edge from the record's status to the requested one."""
 
 
 def status_items(names: list[str], status: str = "NotStarted") -> list[dict[str, Any]]:
@@ -56,27 +43,13 @@ def advance(
     record: ResourceRecord, status: str | None, *, now: float, **state: Any
 ) -> tuple[ResourceRecord, Event | None]:
     """The record with `state` members set and, when `status` differs from its own, moved to
-    `status`, with the StatusChanged event. Pure."""
+    `status` (resources.lifecycles: IllegalTransition for an edge it lacks), with the
+    StatusChanged event. Pure."""
     merged = {**record.state, **state}
     if status is None or status == record.status:
-        changed = dataclasses.replace(record, state=merged, last_modified_time=now)
-        return changed, None
-    if status not in EDGES.get(record.status or "", frozenset()):
-        raise IllegalStatusChange(
-            f"{record.kind} {record.name!r} cannot go from {record.status} to {status}"
-        )
-    changed = dataclasses.replace(record, status=status, state=merged, last_modified_time=now)
-    event = Event(
-        arn=record.arn,
-        kind=record.kind,
-        account=record.account,
-        region=record.region,
-        type="StatusChanged",
-        time=now,
-        status=status,
-        previous_status=record.status,
-    )
-    return changed, event
+        return dataclasses.replace(record, state=merged, last_modified_time=now), None
+    changed, event = transition(record, status, now=now)
+    return dataclasses.replace(changed, state=merged), event
 
 
 def user_context(principal_arn: str, user_id: str) -> dict[str, Any]:

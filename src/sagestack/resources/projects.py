@@ -28,22 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from sagestack.resources.lifecycles import transition
 from sagestack.resources.records import Event, ResourceRecord
 
 KIND = "project"
-
-EDGES: Mapping[str, frozenset[str]] = {
-    "Pending": frozenset({"CreateInProgress", "DeleteInProgress"}),
-    "CreateInProgress": frozenset({"CreateCompleted", "CreateFailed"}),
-    "CreateCompleted": frozenset({"UpdateInProgress", "DeleteInProgress"}),
-    "CreateFailed": frozenset({"DeleteInProgress"}),
-    "UpdateInProgress": frozenset({"UpdateCompleted", "UpdateFailed"}),
-    "UpdateCompleted": frozenset({"UpdateInProgress", "DeleteInProgress"}),
-    "UpdateFailed": frozenset({"UpdateInProgress", "DeleteInProgress"}),
-    "DeleteInProgress": frozenset({"DeleteCompleted", "DeleteFailed"}),
-    "DeleteFailed": frozenset({"DeleteInProgress"}),
-    "DeleteCompleted": frozenset(),
-}
 
 #: Statuses in which UpdateProject and DeleteProject are accepted.
 UPDATABLE = frozenset({"CreateCompleted", "UpdateCompleted", "UpdateFailed"})
@@ -59,33 +47,13 @@ DELETABLE = frozenset(
 )
 
 
-class IllegalProjectTransition(ValueError):
-    pass
-
-
 def advance(
     record: ResourceRecord, to_status: str, *, now: float, **state: Any
 ) -> tuple[ResourceRecord, Event]:
-    """The project moved to `to_status` with `state` members set, and its StatusChanged
-    event. Pure."""
-    if to_status not in EDGES.get(record.status or "", frozenset()):
-        raise IllegalProjectTransition(
-            f"project {record.name!r} cannot go from {record.status} to {to_status}"
-        )
-    changed = dataclasses.replace(
-        record, status=to_status, last_modified_time=now, state={**record.state, **state}
-    )
-    event = Event(
-        arn=record.arn,
-        kind=record.kind,
-        account=record.account,
-        region=record.region,
-        type="StatusChanged",
-        time=now,
-        status=to_status,
-        previous_status=record.status,
-    )
-    return changed, event
+    """The project moved to `to_status` (resources.lifecycles: IllegalTransition for an edge
+    it lacks) with `state` members set, and its StatusChanged event. Pure."""
+    changed, event = transition(record, to_status, now=now)
+    return dataclasses.replace(changed, state={**changed.state, **state}), event
 
 
 def new_project_id() -> str:

@@ -21,6 +21,9 @@ ENUMS = {
     "training-job": "TrainingJobStatus",
     "processing-job": "ProcessingJobStatus",
     "transform-job": "TransformJobStatus",
+    "model-package": "ModelPackageStatus",
+    "algorithm": "AlgorithmStatus",
+    "project": "ProjectStatus",
 }
 
 
