@@ -26,6 +26,7 @@ from sagestack.executors.local_process import LocalProcessExecutor
 from sagestack.http.server import SagestackApp
 from sagestack.http.service_routing import ServiceRouter
 from sagestack.observability.log_store import LogStore
+from sagestack.observability.metrics import MetricsRecorder
 from sagestack.protocol.wire import protocol_for
 from sagestack.resources.images import LocalImage, parse_registry
 from sagestack.resources.model_packages import ALGORITHM_KIND, GROUP_KIND, PACKAGE_KIND
@@ -52,7 +53,8 @@ from sagestack.services.sagemaker.search import SearchApi, SearchSource
 from sagestack.services.sagemaker.tags import TagsApi
 from sagestack.services.sagemaker.training_jobs import TrainingJobsApi
 from sagestack.services.sagemaker.transform_jobs import TransformJobsApi
-from sagestack.services.sagemaker_runtime.invoke import InvokeApi
+from sagestack.services.sagemaker_runtime.async_queue import AsyncQueue
+from sagestack.services.sagemaker_runtime.plane import DataPlane
 from sagestack.services.sts.api import StsApi
 from sagestack.services.sts.authenticator import SessionAuthenticator
 from sagestack.services.sts.sessions import SessionBook
@@ -83,12 +85,18 @@ class Backends:
     #: Where jobs and endpoints read inputs and write artifacts: `objects`, or the external
     #: S3-compatible endpoint the settings name.
     workload_objects: ObjectStore
+    #: Per-minute metric aggregates (CloudWatch's data; its own SQLite file).
+    metrics: MetricsRecorder
+    #: Accepted InvokeEndpointAsync requests not yet done (its own SQLite file).
+    async_queue: AsyncQueue
 
     def reset(self) -> None:
         self.store.reset()
         self.sessions.forget()
         self.objects.reset()
         self.logs.reset()
+        self.metrics.reset()
+        self.async_queue.reset()
 
     def close(self) -> None:
         self.store.close()
@@ -96,6 +104,8 @@ class Backends:
         if self.workload_objects is not self.objects:
             self.workload_objects.close()
         self.logs.close()
+        self.metrics.close()
+        self.async_queue.close()
 
 
 def open_backends(settings: Settings) -> Backends:
@@ -109,6 +119,8 @@ def open_backends(settings: Settings) -> Backends:
         logs=LogStore(settings.logs_database),
         sessions=SessionBook(store),
         workload_objects=_workload_objects(settings, objects),
+        metrics=MetricsRecorder(settings.data_dir / "metrics.db"),
+        async_queue=AsyncQueue(settings.data_dir / "async-inference.db"),
     )
 
 
@@ -149,6 +161,7 @@ def build_registry(
     backends: Backends,
     wake: Callable[[], None] = lambda: None,
     serving: Serving | None = None,
+    plane: DataPlane | None = None,
 ) -> OperationRegistry:
     """Every service's API on `backends`; `wake` tells the reconciler there is new work."""
     serving = serving or Serving()
@@ -178,8 +191,22 @@ def build_registry(
     ):
         registry.register("s3", s3_api)
     registry.register("logs", LogsApi(backends.logs, tokens))
-    registry.register("sagemaker-runtime", InvokeApi(serving.routes, serving.proxy, serving.router))
+    for runtime_api in (plane or data_plane(backends, serving)).apis():
+        registry.register("sagemaker-runtime", runtime_api)
     return registry
+
+
+def data_plane(backends: Backends, serving: Serving) -> DataPlane:
+    """InvokeEndpoint and friends with their background writers (started by Application)."""
+    return DataPlane(
+        serving.routes,
+        serving.proxy,
+        serving.router,
+        objects=backends.workload_objects,
+        logs=backends.logs,
+        metrics=backends.metrics,
+        queue=backends.async_queue,
+    )
 
 
 def service_endpoints() -> list[ServiceEndpoint]:
@@ -215,16 +242,21 @@ class Application:
     registry: OperationRegistry
     reconciler: Reconciler
     closed: threading.Event = field(default_factory=threading.Event)
+    plane: DataPlane | None = None
 
     def start(self) -> None:
         """Start the background work (the reconciler, which resumes what a restart cut)."""
         self.reconciler.start()
+        if self.plane is not None:
+            self.plane.start()
 
     def close(self) -> None:
         """Stop the background work and its processes, then close the stores (idempotent)."""
         if self.closed.is_set():
             return
         self.closed.set()
+        if self.plane is not None:
+            self.plane.close()
         self.reconciler.stop()
         self.backends.close()
 
@@ -267,6 +299,8 @@ def build_reconciler(
         ),
         routes=serving.routes,
         router=serving.router,
+        serverless_idle_seconds=settings.serverless_idle_seconds,
+        multi_model_cache_bytes=int(settings.multi_model_cache_mb * 1024 * 1024),
     )
     processing = ProcessingController(
         backends.store,
@@ -313,9 +347,11 @@ def build_application(settings: Settings) -> Application:
     backends = open_backends(settings)
     serving = Serving()
     reconciler = build_reconciler(settings, backends, serving, lambda: registry)
-    registry = build_registry(backends, reconciler.wake, serving)
+    plane = data_plane(backends, serving)
+    registry = build_registry(backends, reconciler.wake, serving, plane)
 
     def reset() -> None:
+        plane.reset()
         reconciler.reset(backends.reset)
         serving.routes.clear()
 
@@ -333,5 +369,5 @@ def build_application(settings: Settings) -> Application:
         authenticate=SessionAuthenticator(backends.sessions),
         on_shutdown=shutdown,
     )
-    application = Application(asgi, backends, registry, reconciler)
+    application = Application(asgi, backends, registry, reconciler, plane=plane)
     return application

@@ -37,6 +37,11 @@ class Settings:
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_region: str | None = None
+    #: Seconds a serverless variant's replica may sit idle before it is stopped (scale to zero).
+    serverless_idle_seconds: float = 300.0
+    #: Megabytes of models one multi-model replica keeps loaded before it unloads the least
+    #: recently used (the size of each model's artifacts stands for its memory).
+    multi_model_cache_mb: float = 2048.0
 
     @property
     def database_url(self) -> str:
@@ -100,6 +105,10 @@ class Settings:
                 from_env[f"s3_{name}"] = env[f"SAGESTACK_S3_{name.upper()}"]
         if "SAGESTACK_LOG_LEVEL" in env:
             from_env["log_level"] = env["SAGESTACK_LOG_LEVEL"].lower()
+        if "SAGESTACK_SERVERLESS_IDLE_SECONDS" in env:
+            from_env["serverless_idle_seconds"] = float(env["SAGESTACK_SERVERLESS_IDLE_SECONDS"])
+        if "SAGESTACK_MULTI_MODEL_CACHE_MB" in env:
+            from_env["multi_model_cache_mb"] = float(env["SAGESTACK_MULTI_MODEL_CACHE_MB"])
         from_env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in from_env:
             from_env["data_dir"] = Path(str(from_env["data_dir"])).expanduser()

@@ -289,8 +289,18 @@ def test_the_deleted_waiter_treats_a_missing_endpoint_as_deleted(sm: Any) -> Non
 # -- DeleteEndpoint ----------------------------------------------------------------------------
 
 
+def test_an_endpoint_being_created_cannot_be_deleted(sm: Any) -> None:
+    endpoint(sm, "early", loads=True)
+    code, message, status = refusal(sm.delete_endpoint, EndpointName="early")
+    assert (code, status) == ("ValidationException", 400)
+    assert message == f'Cannot delete in-progress endpoint "{ARN}endpoint/early".'
+    wait_failed(sm, "early")
+    sm.delete_endpoint(EndpointName="early")
+
+
 def test_delete_marks_the_endpoint_deleting_until_it_is_gone(sm: Any) -> None:
     endpoint(sm, "doomed", loads=True)
+    wait_failed(sm, "doomed")
     assert sm.delete_endpoint(EndpointName="doomed")["ResponseMetadata"]["HTTPStatusCode"] == 200
     try:
         assert sm.describe_endpoint(EndpointName="doomed")["EndpointStatus"] == "Deleting"
@@ -308,6 +318,7 @@ def test_delete_marks_the_endpoint_deleting_until_it_is_gone(sm: Any) -> None:
 def test_a_deleting_endpoint_cannot_be_updated(sm: Any) -> None:
     endpoint(sm, "leaving", loads=True)
     config(sm, "next", [("AllTraffic", "leaving", 1.0, 1)])
+    wait_failed(sm, "leaving")
     sm.delete_endpoint(EndpointName="leaving")
     for call, params in (
         (sm.update_endpoint, {"EndpointConfigName": "next"}),

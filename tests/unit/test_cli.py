@@ -18,7 +18,7 @@ def test_coverage_counts_implemented_and_total_per_service(
     assert total == len(load_service("sagemaker").operation_names)
     assert 0 < implemented < total
     assert 0 < int(rows["s3"][0]) < int(rows["s3"][1])
-    assert rows["sagemaker-runtime"][0] == "1"  # InvokeEndpoint
+    assert rows["sagemaker-runtime"] == ["3", "3"]  # real-time, async, response stream
 
 
 def test_coverage_verbose_marks_each_operation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,12 +18,19 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sagestack.control.hostings import HostingBook
 from sagestack.control.replicas import DeployError, ReplicaFactory, ReplicaProcess, wait_ready
+from sagestack.control.rolling import roll
 from sagestack.resources.endpoints import KIND, traffic_steps, variant_summaries
 from sagestack.resources.lifecycles import deleted_event, transition
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.serving.router import Router
-from sagestack.serving.routing import EndpointRoute, Replica, RoutingTable, VariantRoute
+from sagestack.serving.routing import (
+    EndpointRoute,
+    RoutingTable,
+    VariantRoute,
+    deployment_features,
+)
 from sagestack.store.base import ResourceStore, change_record
 
 LOG = logging.getLogger(__name__)
@@ -46,12 +53,22 @@ class EndpointController:
         routes: RoutingTable,
         router: Router,
         clock: Callable[[], float] = time.time,
+        serverless_idle_seconds: float = 300.0,
+        multi_model_cache_bytes: int = 2048 * 1024 * 1024,
     ) -> None:
         self._store = store
         self._replicas = replicas
         self._routes = routes
         self._router = router
         self._clock = clock
+        self._idle_seconds = serverless_idle_seconds
+        self._book = HostingBook(
+            replicas.objects,
+            routes,
+            cache_bytes=multi_model_cache_bytes,
+            cold_start=self._cold_start,
+        )
+        self._starting: set[tuple[str, str]] = set()
         self._fleets: dict[str, tuple[ResourceRecord, Mapping[str, Any], Fleet]] = {}
         self._workers: dict[str, threading.Thread] = {}
         self._dirty: set[str] = set()
@@ -166,6 +183,9 @@ class EndpointController:
             self._scale(record, desired, current[2])
             self._write(record.arn, "InService", desired, ActiveDeployment=desired)
             return
+        if (record.spec.get("DeploymentConfig") or {}).get("RollingUpdatePolicy"):
+            roll(self, record, active, current[2], desired)
+            return
         try:
             fleet = self._launch(record, desired)
         except DeployError as error:
@@ -200,17 +220,17 @@ class EndpointController:
         steps = traffic_steps(config, new_instances)
         for index, share in enumerate(steps):
             if share < 1.0:
-                self._routes.publish(_split_route(record, (active, old), (desired, new), share))
+                self._routes.publish(self.mixed_route(record, (active, old), (desired, new), share))
             else:
                 self._serve(record, desired, new)
             if index < len(steps) - 1 and not self._still_updating(record.arn, wait):
-                self._drain_and_stop(new)
+                self.drain_and_stop(new)
                 self._retire(record.arn)  # the old fleet, still the registered one
                 return False
         if not self._still_updating(record.arn, policy.get("TerminationWaitInSeconds", 0)):
-            self._drain_and_stop(old)
+            self.drain_and_stop(old)
             return False
-        self._drain_and_stop(old)
+        self.drain_and_stop(old)
         return True
 
     def _still_updating(self, arn: str, seconds: float) -> bool:
@@ -237,9 +257,11 @@ class EndpointController:
         """Same models, new weights or counts: add or retire replicas per variant."""
         endpoint = _endpoint(record)
         retired: list[ReplicaProcess] = []
-        for variant in desired["ProductionVariants"]:
+        for variant in _hosted(desired):
             replicas = fleet.setdefault(variant["VariantName"], [])
             wanted = int(variant.get("InitialInstanceCount") or 1)
+            if "ServerlessConfig" in variant:
+                continue  # its replica comes and goes with the traffic
             if len(replicas) < wanted:
                 started = [
                     self._replicas.start(endpoint, variant) for _ in range(wanted - len(replicas))
@@ -254,13 +276,13 @@ class EndpointController:
             while len(replicas) > wanted:
                 retired.append(replicas.pop())
         self._serve(record, desired, fleet)
-        self._drain_and_stop({"retired": retired})
+        self.drain_and_stop({"retired": retired})
 
     def _launch(self, record: ResourceRecord, deployment: Mapping[str, Any]) -> Fleet:
         endpoint = _endpoint(record)
         fleet: Fleet = {}
         try:
-            for variant in deployment["ProductionVariants"]:
+            for variant in _hosted(deployment):
                 count = int(variant.get("InitialInstanceCount") or 1)
                 fleet[variant["VariantName"]] = [
                     self._replicas.start(endpoint, variant) for _ in range(count)
@@ -285,7 +307,9 @@ class EndpointController:
         with self._lock:
             entry = self._fleets.get(arn)
         identities = (
-            [r.running.identity for group in entry[2].values() for r in group] if entry else []
+            [i for group in entry[2].values() for r in group for i in r.identities()]
+            if entry
+            else []
         )
 
         def note(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
@@ -302,30 +326,40 @@ class EndpointController:
             self._routes.withdraw(arn)
             return
         record, deployment, fleet = entry
-        variants = tuple(
-            VariantRoute(
-                variant["VariantName"],
-                float(variant.get("InitialVariantWeight", 1.0)),
-                tuple(
-                    Replica(r.id, r.address)
-                    for r in fleet.get(variant["VariantName"], [])
-                    if r.running.poll() is None
-                ),
+
+        def routes(key: str) -> tuple[VariantRoute, ...]:
+            return tuple(
+                self._book.route(
+                    arn,
+                    deployment,
+                    variant,
+                    fleet.get(variant["VariantName"], []),
+                    float(variant.get("InitialVariantWeight", 1.0)),
+                )
+                for variant in deployment.get(key, ())
             )
-            for variant in deployment["ProductionVariants"]
-        )
+
         self._routes.publish(
-            EndpointRoute(record.arn, record.name, record.account, record.region, variants)
+            EndpointRoute(
+                record.arn,
+                record.name,
+                record.account,
+                record.region,
+                routes("ProductionVariants"),
+                shadows=routes("ShadowProductionVariants"),
+                **deployment_features(deployment),
+            )
         )
 
     def _retire(self, arn: str) -> None:
         self._routes.withdraw(arn)
         with self._lock:
             entry = self._fleets.pop(arn, None)
+        self._book.forget(arn)
         if entry is not None:
-            self._drain_and_stop(entry[2])
+            self.drain_and_stop(entry[2])
 
-    def _drain_and_stop(self, fleet: Fleet) -> None:
+    def drain_and_stop(self, fleet: Fleet) -> None:
         replicas = [replica for group in fleet.values() for replica in group]
         ids = {replica.id for replica in replicas}
         deadline = time.monotonic() + DRAIN_SECONDS
@@ -357,7 +391,7 @@ class EndpointController:
                     float(v.get("InitialVariantWeight", 1.0)),
                     len(entry[2].get(v["VariantName"], [])),
                 )
-                for v in deployment["ProductionVariants"]
+                for v in _hosted(deployment)
                 if entry is not None
             }
             summaries = variant_summaries(
@@ -365,6 +399,11 @@ class EndpointController:
             )
             changed, event = transition(record, status, now=now, reason=reason)
             new_state = {**changed.state, **state, "ProductionVariants": summaries}
+            new_state.pop("ShadowProductionVariants", None)
+            if deployment.get("ShadowProductionVariants"):
+                new_state["ShadowProductionVariants"] = variant_summaries(
+                    deployment["ShadowProductionVariants"], current=counts, status=status, now=now
+                )
             if reason is None:
                 new_state.pop("FailureReason", None)
             spec_now = {**changed.spec, **(spec or {})}
@@ -372,6 +411,107 @@ class EndpointController:
 
         if change_record(self._store, arn, move) is None:
             self._retire(arn)  # deleted (or wiped) while its replicas started
+
+    def mixed_route(
+        self,
+        record: ResourceRecord,
+        old: tuple[Mapping[str, Any], Fleet],
+        new: tuple[Mapping[str, Any], Fleet],
+        share: float,
+    ) -> EndpointRoute:
+        """Both fleets in one route: the new one takes `share` of each variant's traffic."""
+        variants = [
+            self._book.route(
+                record.arn,
+                deployment,
+                variant,
+                fleet.get(variant["VariantName"], []),
+                float(variant.get("InitialVariantWeight", 1.0)) * part,
+            )
+            for (deployment, fleet), part in ((old, 1.0 - share), (new, share))
+            for variant in deployment["ProductionVariants"]
+        ]
+        return EndpointRoute(
+            record.arn,
+            record.name,
+            record.account,
+            record.region,
+            tuple(variants),
+            **deployment_features(new[0]),
+        )
+
+    def publish_route(self, route: EndpointRoute) -> None:
+        self._routes.publish(route)
+
+    def start_replica(self, record: ResourceRecord, variant: Mapping[str, Any]) -> ReplicaProcess:
+        return self._replicas.start(_endpoint(record), variant)
+
+    def serve(self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet) -> None:
+        self._serve(record, deployment, fleet)
+
+    def still_updating(self, arn: str, seconds: float) -> bool:
+        return self._still_updating(arn, seconds)
+
+    def write(
+        self,
+        arn: str,
+        status: str,
+        deployment: Mapping[str, Any],
+        *,
+        reason: str | None = None,
+        spec: Mapping[str, Any] | None = None,
+        **state: Any,
+    ) -> None:
+        self._write(arn, status, deployment, reason=reason, spec=spec, **state)
+
+    # -- serverless variants ----------------------------------------------------------------
+
+    def _cold_start(self, arn: str, variant_name: str) -> None:
+        """A request found the serverless variant without a replica: start one (once)."""
+        with self._lock:
+            if (arn, variant_name) in self._starting:
+                return
+            self._starting.add((arn, variant_name))
+        threading.Thread(
+            target=self._start_serverless, args=(arn, variant_name), daemon=True
+        ).start()
+
+    def _start_serverless(self, arn: str, variant_name: str) -> None:
+        try:
+            with self._lock:
+                entry = self._fleets.get(arn)
+            if entry is None:
+                return
+            record, deployment, fleet = entry
+            variant = next(
+                v for v in deployment["ProductionVariants"] if v["VariantName"] == variant_name
+            )
+            if fleet.get(variant_name):
+                self._publish(arn)
+                return
+            replica = self.start_replica(record, variant)
+            try:
+                wait_ready([replica])
+            except DeployError as error:
+                replica.stop()
+                LOG.error("%s: serverless replica of %s failed: %s", arn, variant_name, error)
+                return
+            fleet.setdefault(variant_name, []).append(replica)
+            self._publish(arn)
+            self._note_workloads(arn)
+        finally:
+            with self._lock:
+                self._starting.discard((arn, variant_name))
+
+    def _scale_to_zero(self, arn: str, fleet: Fleet) -> None:
+        """Stop the replicas of serverless variants nobody called for the idle period."""
+        for name, capacity in self._book.serverless(arn):
+            if fleet.get(name) and capacity.idle(self._idle_seconds):
+                retired = fleet.pop(name)
+                fleet[name] = []
+                self._publish(arn)
+                self.drain_and_stop({name: retired})
+                self._note_workloads(arn)
 
     # -- watchdog ---------------------------------------------------------------------------
 
@@ -381,11 +521,12 @@ class EndpointController:
             with self._lock:
                 entries = list(self._fleets.items())
             for record, deployment, fleet in (entry for _, entry in entries):
-                for variant in deployment["ProductionVariants"]:
+                for variant in _hosted(deployment):
                     replicas = fleet.get(variant["VariantName"], [])
                     for index, replica in enumerate(replicas):
-                        if replica.running.poll() is not None:
+                        if not replica.alive():
                             self._replace(record, variant, replicas, index)
+                self._scale_to_zero(record.arn, fleet)
 
     def _replace(
         self,
@@ -410,25 +551,9 @@ class EndpointController:
         self._note_workloads(arn)
 
 
-def _split_route(
-    record: ResourceRecord,
-    old: tuple[Mapping[str, Any], Fleet],
-    new: tuple[Mapping[str, Any], Fleet],
-    share: float,
-) -> EndpointRoute:
-    """Both fleets in one route: the new one takes `share` of each variant's traffic."""
-    variants = []
-    for (deployment, fleet), part in ((old, 1.0 - share), (new, share)):
-        for variant in deployment["ProductionVariants"]:
-            replicas = fleet.get(variant["VariantName"], [])
-            variants.append(
-                VariantRoute(
-                    variant["VariantName"],
-                    float(variant.get("InitialVariantWeight", 1.0)) * part,
-                    tuple(Replica(r.id, r.address) for r in replicas),
-                )
-            )
-    return EndpointRoute(record.arn, record.name, record.account, record.region, tuple(variants))
+def _hosted(deployment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every variant that gets replicas: the production variants, then the shadow ones."""
+    return [*deployment["ProductionVariants"], *deployment.get("ShadowProductionVariants", ())]
 
 
 def _endpoint(record: ResourceRecord) -> dict[str, str]:
@@ -440,8 +565,7 @@ def _same_models(active: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
 
     def shape(deployment: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         return sorted(
-            (v["VariantName"], v.get("Model"), v.get("InstanceType"))
-            for v in deployment["ProductionVariants"]
+            (v["VariantName"], v.get("Model"), v.get("InstanceType")) for v in _hosted(deployment)
         )
 
     return shape(active) == shape(desired)

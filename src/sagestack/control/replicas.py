@@ -49,8 +49,29 @@ class ReplicaProcess:
     writer: LogWriter
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     on_stop: Callable[[ReplicaProcess], None] = lambda replica: None
+    #: The root as the model server sees it (SAGEMAKER_BASE_DIR): /opt/ml when bound there.
+    base: str = ""
+    #: A multi-container instance: the processes of its other containers, and the
+    #: ContainerHostname of each container (this one first).
+    siblings: tuple[ReplicaProcess, ...] = ()
+    hostnames: tuple[str, ...] = ()
+
+    def alive(self) -> bool:
+        return all(p.running.poll() is None for p in (self, *self.siblings))
+
+    def identities(self) -> list[str]:
+        return [p.running.identity for p in (self, *self.siblings)]
+
+    def containers(self) -> tuple[tuple[str, str], ...]:
+        """(ContainerHostname, address) of each container of a multi-container instance."""
+        if not self.siblings:
+            return ()
+        processes = (self, *self.siblings)
+        return tuple((h, p.address) for h, p in zip(self.hostnames, processes, strict=True))
 
     def stop(self, grace: float = 5.0) -> None:
+        for sibling in self.siblings:
+            sibling.stop(grace)
         self.on_stop(self)
         self.running.terminate()
         if self.running.wait(grace) is None:
@@ -108,14 +129,39 @@ class ReplicaFactory:
             raise DeployError("sagestack is shutting down.")
         model = variant["Model"]
         containers = model.get("Containers") or [model.get("PrimaryContainer", {})]
-        if len(containers) > 1:
-            raise DeployError(
-                "Multi-container endpoints (inference pipelines) are not supported by sagestack "
-                f"yet (production variant {variant['VariantName']})."
-            )
-        container = containers[0]
-        if container.get("Mode") == "MultiModel":
-            raise DeployError("Multi-model endpoints are not supported by sagestack yet.")
+        instance = f"i-{secrets.token_hex(8)}"
+        if len(containers) == 1:
+            return self._start(endpoint, variant, containers[0], instance, log)
+        hostnames = container_hostnames(containers)
+        started: list[ReplicaProcess] = []
+        try:
+            for container, hostname in zip(containers, hostnames, strict=True):
+                started.append(
+                    self._start(endpoint, variant, container, instance, log, hostname=hostname)
+                )
+        except BaseException:
+            for replica in started:
+                replica.stop()
+            raise
+        first = started[0]
+        first.siblings, first.hostnames = tuple(started[1:]), tuple(hostnames)
+        for sibling in first.siblings:
+            self.live.discard(sibling)  # stopped with the first
+        return first
+
+    def _start(
+        self,
+        endpoint: Mapping[str, str],
+        variant: Mapping[str, Any],
+        container: Mapping[str, Any],
+        instance: str,
+        log: Callable[[str], tuple[str, str]] | None,
+        *,
+        hostname: str | None = None,
+    ) -> ReplicaProcess:
+        """One container's model server; a multi-model container starts with no model (the
+        platform loads them into `models/` on request)."""
+        multi_model = container.get("Mode") == "MultiModel"
         environment = dict(container.get("Environment", {}))
         image = container.get("Image", "")
         runtime = runtime_for(
@@ -131,7 +177,7 @@ class ReplicaFactory:
             )
         root = self.directory / uuid.uuid4().hex
         try:
-            if container.get("ModelDataUrl"):
+            if container.get("ModelDataUrl") and not multi_model:
                 extract_archive(self.objects, container["ModelDataUrl"], root / "model")
             source = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
             if source.startswith("s3://"):
@@ -140,7 +186,7 @@ class ReplicaFactory:
             shutil.rmtree(root, ignore_errors=True)
             raise DeployError(str(error)) from None
         (root / "model").mkdir(parents=True, exist_ok=True)
-        instance = f"i-{secrets.token_hex(8)}"
+        (root / "models").mkdir(exist_ok=True)
         port = _free_port()
         bound = self.executor.binds_opt_ml
         env = {
@@ -154,6 +200,8 @@ class ReplicaFactory:
             "SAGESTACK_RUNTIME": json.dumps({"mode": runtime.mode, "name": runtime.name}),
             "SAGESTACK_ENVIRONMENTS": str(self.environments),
         }
+        if multi_model:
+            env["SAGEMAKER_MULTI_MODEL"] = "true"
         local = runtime.local
         command: Sequence[str] = (
             [*local.command, "serve"]
@@ -165,6 +213,8 @@ class ReplicaFactory:
             if log is not None
             else (log_group(endpoint["name"]), f"{variant['VariantName']}/{instance}")
         )
+        if hostname is not None:
+            stream = f"{stream}/{hostname}"
         writer = LogWriter(
             self.logs,
             group,
@@ -175,7 +225,8 @@ class ReplicaFactory:
         replica_tail: deque[str] = deque(maxlen=20)
         running = self.executor.launch(
             Workload(
-                name=f"endpoint/{endpoint['name']}/{variant['VariantName']}/{instance}",
+                name=f"endpoint/{endpoint['name']}/{variant['VariantName']}/{instance}"
+                + (f"/{hostname}" if hostname else ""),
                 command=command,
                 env=env,
                 cwd=Path(local.directory) if local else root,
@@ -192,6 +243,7 @@ class ReplicaFactory:
             writer,
             replica_tail,
             on_stop=self.live.discard,
+            base=env["SAGEMAKER_BASE_DIR"],
         )
         self.live.add(replica)
         return replica
@@ -200,7 +252,7 @@ class ReplicaFactory:
 def wait_ready(replicas: Sequence[ReplicaProcess], timeout: float = READY_SECONDS) -> None:
     """Return once every replica answers /ping; DeployError (SageMaker's reason) when one exits
     or the time runs out. The caller stops the replicas on error."""
-    pending = list(replicas)
+    pending = [p for replica in replicas for p in (replica, *replica.siblings)]
     deadline = time.monotonic() + timeout
     while pending:
         for replica in list(pending):
@@ -219,3 +271,12 @@ def _ping_failure(variant: str) -> str:
         f"The primary container for production variant {variant} did not pass the ping health "
         "check. Please check CloudWatch logs for this endpoint."
     )
+
+
+def container_hostnames(containers: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each container's ContainerHostname; SageMaker names those left out by their position
+    ("container_1", ...)."""
+    return [
+        str(c.get("ContainerHostname") or f"container_{index}")
+        for index, c in enumerate(containers, start=1)
+    ]

@@ -185,7 +185,9 @@ class RestProtocol:
                 stream = value.chunks
                 status = value.status or status
                 if not any(key.lower() == "content-type" for key, _ in headers):
-                    headers.append(("Content-Type", "application/octet-stream"))
+                    events = member.serialization.get("eventstream")
+                    kind = "application/vnd.amazon.eventstream" if events else None
+                    headers.append(("Content-Type", kind or "application/octet-stream"))
             elif value is not None and member.type_name in _RAW_PAYLOADS:
                 body = raw_bytes(value)
                 if not any(key.lower() == "content-type" for key, _ in headers):

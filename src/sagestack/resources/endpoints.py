@@ -64,9 +64,15 @@ def variant_summaries(
             ],
             "CurrentWeight": weight,
             "DesiredWeight": float(variant.get("InitialVariantWeight", 1.0)),
-            "CurrentInstanceCount": count,
-            "DesiredInstanceCount": int(variant.get("InitialInstanceCount", 1)),
         }
+        if "ServerlessConfig" in variant:
+            # Serverless variants have no instance counts, only their serverless settings.
+            if name in current:
+                summary["CurrentServerlessConfig"] = variant["ServerlessConfig"]
+            summary["DesiredServerlessConfig"] = variant["ServerlessConfig"]
+        else:
+            summary["CurrentInstanceCount"] = count
+            summary["DesiredInstanceCount"] = int(variant.get("InitialInstanceCount", 1))
         if status != "InService":
             entry: dict[str, Any] = {"Status": status, "StartTime": now}
             if message:

@@ -12,8 +12,16 @@ from sagestack.serving.connections import (
     Reply,
 )
 from sagestack.serving.routing import Replica
+from sagestack.serving.streaming import StreamedReply, open_stream
 
-__all__ = ["Proxy", "ReplicaDisconnected", "ReplicaTimeout", "ReplicaUnreachable", "Reply"]
+__all__ = [
+    "Proxy",
+    "ReplicaDisconnected",
+    "ReplicaTimeout",
+    "ReplicaUnreachable",
+    "Reply",
+    "StreamedReply",
+]
 
 
 class Proxy:
@@ -27,6 +35,12 @@ class Proxy:
     ) -> Reply:
         """The replica's answer to POST /invocations; response header names are lower-case."""
         return await self._pool.post(replica.address, "/invocations", body, headers, timeout)
+
+    async def stream(
+        self, replica: Replica, body: bytes, headers: Mapping[str, str], timeout: float
+    ) -> StreamedReply:
+        """The replica's answer to POST /invocations, its body read as it arrives."""
+        return await open_stream(replica.address, "/invocations", body, headers, timeout)
 
     async def close(self) -> None:
         self._pool.close()

@@ -23,15 +23,21 @@ class Router:
     def variant(self, route: EndpointRoute, target: str | None) -> VariantRoute:
         if target is not None:
             variant = route.variant(target)
-            if variant is None or not variant.replicas:
+            if variant is None or not (variant.replicas or _scales_from_zero(variant)):
                 raise NoCapacity(target)
             return variant
-        serving = [v for v in route.variants if v.replicas and v.weight > 0]
+        serving = [
+            v for v in route.variants if (v.replicas or _scales_from_zero(v)) and v.weight > 0
+        ]
         if not serving:
             raise NoCapacity(route.name)
         if len(serving) == 1:
             return serving[0]
         return self._rng.choices(serving, weights=[v.weight for v in serving])[0]
+
+    def chance(self) -> float:
+        """A uniform draw in [0, 1), for sampling decisions (shadow traffic shares)."""
+        return self._rng.random()
 
     def busy(self, replica_ids: set[str]) -> int:
         """Requests in flight to any of these replicas (a retired fleet is stopped at 0)."""
@@ -54,3 +60,8 @@ class Router:
             yield chosen
         finally:
             self._outstanding[chosen.id] -= 1
+
+
+def _scales_from_zero(variant: VariantRoute) -> bool:
+    """A serverless variant without replicas still takes requests: they wait for one."""
+    return variant.hosting is not None and variant.hosting.serverless is not None

@@ -32,7 +32,9 @@ def _projector(shape: Shape) -> _Projector | None:
 
 def _build(shape: Shape) -> _Projector | None:
     if isinstance(shape, StructureShape):
-        if shape.metadata.get("document"):
+        # An event stream is produced by the handler as encoded events (a streaming payload
+        # the protocol sends as it comes): nothing to project.
+        if shape.metadata.get("document") or shape.serialization.get("eventstream"):
             return None
         members = {name: _projector(member) for name, member in shape.members.items()}
 
@@ -73,6 +75,9 @@ def check_output(output: Mapping[str, Any], shape: StructureShape | None, operat
     """Raise InternalFailure when `output` does not satisfy `shape` (used in strict mode)."""
     if shape is None:
         return
+    payload = shape.serialization.get("payload")
+    if payload and shape.members[payload].serialization.get("eventstream"):
+        output = {**output, payload: {}}  # its events are checked as they are encoded
     report = ParamValidator().validate(output, shape)
     if report.has_errors():
         raise InternalFailure(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -105,6 +105,9 @@ class Answer:
     status: int
     body: bytes
     content_type: str
+    #: A streamed answer (the handler returned an iterator or generator): sent chunk by chunk
+    #: with chunked transfer encoding, as SageMaker's response streaming expects.
+    chunks: Iterator[bytes] | None = None
 
 
 Invoke = Callable[[bytes, str, str, Mapping[str, str]], Answer]
@@ -131,6 +134,14 @@ def _as_body(result: Any, content_type: str) -> bytes:
     if result is None:
         return b""
     return codecs.encode(result, content_type)
+
+
+def _answer(result: Any, content_type: str) -> Answer:
+    """A handler's result as an Answer: an iterator (a generator that yields parts of the
+    response) streams, each part encoded as `_as_body` encodes a whole body."""
+    if isinstance(result, Iterator):
+        return Answer(200, b"", content_type, (_as_body(part, content_type) for part in result))
+    return Answer(200, _as_body(result, content_type), content_type)
 
 
 def load_script(settings: ServingSettings) -> LoadedModel:
@@ -176,9 +187,8 @@ def load_script(settings: ServingSettings) -> LoadedModel:
             context.request_processor = [RequestProcessor(headers)]
         result = transform(model, data, content_type, accept)
         if isinstance(result, tuple):
-            response_type = str(result[1])
-            return Answer(200, _as_body(result[0], response_type), response_type)
-        return Answer(200, _as_body(result, accept), accept)
+            return _answer(result[0], str(result[1]))
+        return _answer(result, accept)
 
     source = settings.program or "inference.py"
     listed = ", ".join(

@@ -14,7 +14,7 @@ import logging
 import signal
 import traceback
 from asyncio import BaseTransport, Protocol, Transport
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import cast
 
@@ -30,6 +30,7 @@ _REASONS = {
     204: "No Content",
     400: "Bad Request",
     404: "Not Found",
+    409: "Conflict",
     405: "Method Not Allowed",
     406: "Not Acceptable",
     413: "Payload Too Large",
@@ -56,7 +57,13 @@ def _head(status: int, content_type: str, length: int, close: bool) -> bytes:
     return (lines + "\r\n").encode("latin-1")
 
 
-def _error(status: int, message: str) -> Answer:
+def _chunked_head(content_type: str) -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode("latin-1")
+
+
+def error_answer(status: int, message: str) -> Answer:
     return Answer(status, message.encode(), "text/plain; charset=utf-8")
 
 
@@ -89,24 +96,35 @@ class Application:
     ) -> Answer:
         if path == b"/invocations":
             if method != b"POST":
-                return _error(405, "Use POST for /invocations")
+                return error_answer(405, "Use POST for /invocations")
             return self.invoke(headers, body)
         if path == b"/ping":
-            return _PING if method in (b"GET", b"HEAD", b"POST") else _error(405, "Use GET")
+            return _PING if method in (b"GET", b"HEAD", b"POST") else error_answer(405, "Use GET")
         if path == b"/execution-parameters":
-            return self._parameters if method == b"GET" else _error(405, "Use GET")
-        return _error(404, f"No route for {path.decode('latin-1')}")
+            return self._parameters if method == b"GET" else error_answer(405, "Use GET")
+        return error_answer(404, f"No route for {path.decode('latin-1')}")
 
     def invoke(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        return self.timed(self.model, headers, body)
+
+    def timed(self, model: LoadedModel, headers: Mapping[str, str], body: bytes) -> Answer:
+        """`model`'s answer within the time limit, a handler's failure as its HTTP status."""
         content_type = headers.get("content-type", "")
         accept = headers.get("accept", "")
         self._armed = True
         signal.setitimer(signal.ITIMER_REAL, self.timeout)
         try:
-            return self.model.invoke(body, content_type, accept, headers)
+            answer = model.invoke(body, content_type, accept, headers)
+            if answer.chunks is not None:
+                # The first part is made here, under the time limit, so a handler that fails
+                # before it yields anything still gets an error status, not a broken stream.
+                first = next(answer.chunks, None)
+                parts = answer.chunks if first is None else _prepend(first, answer.chunks)
+                answer = Answer(200, b"", answer.content_type, parts)
+            return answer
         except RequestTimeout:
             log.error("Invocation timed out after %gs", self.timeout)
-            return _error(504, f"The model did not answer within {self.timeout:g} seconds")
+            return error_answer(504, f"The model did not answer within {self.timeout:g} seconds")
         except Exception as error:
             status = failure_status(error)
             message = str(error) or type(error).__name__
@@ -115,10 +133,36 @@ class Application:
                 message = f"{type(error).__name__}: {message}"
             else:
                 log.warning("Invocation refused (%d): %s", status, message)
-            return _error(status, message)
+            return error_answer(status, message)
         finally:
             self._armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def stream(self, chunks: Iterator[bytes], write: Callable[[bytes], None]) -> bool:
+        """Send a streamed answer's parts as chunks as they are made, under the same time
+        limit; False when the handler failed or ran out of time midway (the caller then
+        closes the connection without the final chunk, so the client sees the stream break)."""
+        self._armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        try:
+            for part in chunks:
+                if part:
+                    write(b"%x\r\n%b\r\n" % (len(part), part))
+            write(b"0\r\n\r\n")
+            return True
+        except RequestTimeout:
+            log.error("Streamed invocation timed out after %gs", self.timeout)
+        except Exception:
+            log.error("Streamed invocation failed:\n%s", traceback.format_exc().rstrip())
+        finally:
+            self._armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return False
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 class HttpConnection(Protocol):
@@ -143,7 +187,7 @@ class HttpConnection(Protocol):
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
-            self._send(_error(400, "Malformed HTTP request"), close=True)
+            self._send(error_answer(400, "Malformed HTTP request"), close=True)
 
     # httptools callbacks -----------------------------------------------------------------
 
@@ -172,7 +216,7 @@ class HttpConnection(Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         if self.size > self.app.max_body:
-            self._send(_error(413, "The request body is too large"), close=True)
+            self._send(error_answer(413, "The request body is too large"), close=True)
             return
         path = self.url.partition(b"?")[0]
         body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
@@ -182,6 +226,11 @@ class HttpConnection(Protocol):
 
     def _send(self, answer: Answer, close: bool, head_only: bool = False) -> None:
         if self.transport is None or self.transport.is_closing():
+            return
+        if answer.chunks is not None:
+            self.transport.write(_chunked_head(answer.content_type))
+            if not self.app.stream(answer.chunks, self.transport.write) or close:
+                self.transport.close()
             return
         payload = b"" if head_only else answer.body
         head = _head(answer.status, answer.content_type, len(answer.body), close)

@@ -26,6 +26,7 @@ from typing import NoReturn
 
 from sagestack.containers.serving.handlers import load
 from sagestack.containers.serving.http import Application, HttpConnection
+from sagestack.containers.serving.multi_model import MultiModelApplication
 from sagestack.containers.serving.settings import ServingSettings, SettingsError
 from sagestack.containers.training.runner import requirements_python
 
@@ -80,6 +81,8 @@ def serve(sock: socket.socket, app: Application, lifeline: int | None = None) ->
 
 
 def _application(settings: ServingSettings) -> tuple[Application, str]:
+    if settings.multi_model:
+        return MultiModelApplication(settings), "multi-model server (models load on request)"
     model = load(settings)
     app = Application(model, settings.timeout, settings.workers, settings.max_payload_mb)
     return app, model.description
@@ -254,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     _with_requirements(settings, args)
     sock = bind(settings)
-    if settings.workers > 1:
+    # A multi-model server's models are loaded into one process by the platform's calls, so it
+    # runs one worker (pre-forked workers would each hold a different set).
+    if settings.workers > 1 and not settings.multi_model:
         return Supervisor(settings, sock).run()
     started = time.monotonic()
     try:

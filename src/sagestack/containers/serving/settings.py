@@ -57,6 +57,8 @@ class ServingSettings:
     default_accept: str | None
     max_payload_mb: int
     log_level: int
+    #: SAGEMAKER_MULTI_MODEL=true: the server starts empty and loads models on request.
+    multi_model: bool = False
 
     @property
     def model_dir(self) -> Path:
@@ -101,4 +103,5 @@ class ServingSettings:
             default_accept=env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or None,
             max_payload_mb=int(_positive(env, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 6)),
             log_level=_log_level(env.get("SAGEMAKER_CONTAINER_LOG_LEVEL")),
+            multi_model=env.get("SAGEMAKER_MULTI_MODEL", "").strip().lower() == "true",
         )

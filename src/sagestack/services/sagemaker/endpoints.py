@@ -38,6 +38,8 @@ LIST_ENDPOINTS = ListRules(
 
 #: Statuses UpdateEndpoint starts from; any other is an update, creation or deletion under way.
 _UPDATABLE = frozenset({"InService", "Failed", "UpdateRollbackFailed"})
+#: Statuses DeleteEndpoint refuses: the endpoint's instances are being changed.
+_IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 #: Config sections a Deployment keeps for DescribeEndpoint.
 _CONFIG_SECTIONS = ("DataCaptureConfig", "AsyncInferenceConfig", "ExplainerConfig", "MetricsConfig")
 #: How many times a write is retried when the controller changed the record in between.
@@ -98,6 +100,10 @@ class EndpointsApi(ResourceApi):
         def delete(record: ResourceRecord) -> tuple[ResourceRecord, Event] | None:
             if record.status == "Deleting":
                 return None  # already on its way out
+            if record.status in _IN_PROGRESS:
+                # As SageMaker: an endpoint being created, updated or rolled back cannot be
+                # deleted until it settles (InService, Failed or UpdateRollbackFailed).
+                raise ValidationException(f'Cannot delete in-progress endpoint "{record.arn}".')
             return transition(record, "Deleting", now=ctx.now)
 
         self._change(ctx, request["EndpointName"], delete)
@@ -187,24 +193,22 @@ class EndpointsApi(ResourceApi):
         if config is None:
             config_arn = arn("endpoint-config", ctx.account, ctx.region, config_name)
             raise ValidationException(f'Could not find endpoint configuration "{config_arn}".')
-        variants = []
-        for variant in config.spec["ProductionVariants"]:
-            model_name = variant.get("ModelName")
-            if model_name is None:
-                raise ValidationException(
-                    f'Endpoint configuration "{config.arn}" has variants without a model (for '
-                    "inference components), which sagestack cannot host yet; give every "
-                    "production variant a ModelName."
-                )
-            model = self.store.get("model", ctx.account, ctx.region, model_name)
-            if model is None:
-                model_arn = arn("model", ctx.account, ctx.region, model_name)
-                raise ValidationException(f'Could not find model "{model_arn}".')
-            variants.append({**variant, "Model": dict(model.spec)})
-        deployment: dict[str, Any] = {
-            "EndpointConfigName": config.name,
-            "ProductionVariants": variants,
-        }
+        resolved: dict[str, list[dict[str, Any]]] = {}
+        for key in ("ProductionVariants", "ShadowProductionVariants"):
+            for variant in config.spec.get(key, ()):
+                model_name = variant.get("ModelName")
+                if model_name is None:
+                    raise ValidationException(
+                        f'Endpoint configuration "{config.arn}" has variants without a model '
+                        "(for inference components), which sagestack cannot host yet; give "
+                        "every production variant a ModelName."
+                    )
+                model = self.store.get("model", ctx.account, ctx.region, model_name)
+                if model is None:
+                    model_arn = arn("model", ctx.account, ctx.region, model_name)
+                    raise ValidationException(f'Could not find model "{model_arn}".')
+                resolved.setdefault(key, []).append({**variant, "Model": dict(model.spec)})
+        deployment: dict[str, Any] = {"EndpointConfigName": config.name, **resolved}
         deployment.update(
             (section, config.spec[section])
             for section in _CONFIG_SECTIONS
@@ -351,6 +355,7 @@ def described(record: ResourceRecord) -> dict[str, Any]:
         "EndpointArn": record.arn,
         "EndpointConfigName": current["EndpointConfigName"],
         "ProductionVariants": record.state.get("ProductionVariants"),
+        "ShadowProductionVariants": record.state.get("ShadowProductionVariants"),
         "EndpointStatus": record.status,
         "FailureReason": record.state.get("FailureReason"),
         "CreationTime": record.creation_time,
