@@ -19,8 +19,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sagestack.control.hostings import HostingBook
-from sagestack.control.replicas import DeployError, ReplicaFactory, ReplicaProcess, wait_ready
+from sagestack.control.replicas import (
+    DeployError,
+    Fleet,
+    ReplicaFactory,
+    ReplicaProcess,
+    wait_ready,
+)
 from sagestack.control.rolling import roll
+from sagestack.control.serverless import ServerlessScaling
+from sagestack.control.workers import Workers
 from sagestack.resources.endpoints import KIND, traffic_steps, variant_summaries
 from sagestack.resources.lifecycles import deleted_event, transition
 from sagestack.resources.records import Event, ResourceRecord
@@ -38,8 +46,6 @@ LOG = logging.getLogger(__name__)
 #: Seconds a retired replica may finish its in-flight requests before it is stopped anyway.
 DRAIN_SECONDS = 60.0
 WATCH_SECONDS = 0.5
-
-Fleet = dict[str, list[ReplicaProcess]]
 
 
 class EndpointController:
@@ -61,17 +67,15 @@ class EndpointController:
         self._routes = routes
         self._router = router
         self._clock = clock
-        self._idle_seconds = serverless_idle_seconds
+        self._serverless = ServerlessScaling(self, idle_seconds=serverless_idle_seconds)
         self._book = HostingBook(
             replicas.objects,
             routes,
             cache_bytes=multi_model_cache_bytes,
-            cold_start=self._cold_start,
+            cold_start=self._serverless.cold_start,
         )
-        self._starting: set[tuple[str, str]] = set()
         self._fleets: dict[str, tuple[ResourceRecord, Mapping[str, Any], Fleet]] = {}
-        self._workers: dict[str, threading.Thread] = {}
-        self._dirty: set[str] = set()
+        self._workers = Workers(self._converge, "endpoint")
         self._lock = threading.Lock()
         self._watchdog = threading.Thread(target=self._watch, name="replica watchdog", daemon=True)
         self._watchdog.start()
@@ -79,7 +83,7 @@ class EndpointController:
     # -- reconciler hooks -------------------------------------------------------------------
 
     def notify(self, event: Event) -> None:
-        self._schedule(event.arn)
+        self._workers.schedule(event.arn)
 
     def recover(self, arn: str, status: str | None) -> None:
         """After a restart: end the replicas the previous server left behind (a crash leaves
@@ -88,7 +92,7 @@ class EndpointController:
         for identity in record.state.get("Workloads", []) if record is not None else []:
             self._replicas.executor.reap(identity)
         if status != "Failed":
-            self._schedule(arn)
+            self._workers.schedule(arn)
 
     def close(self) -> None:
         """Stop every replica (also those still starting); the records stay InService and
@@ -103,31 +107,6 @@ class EndpointController:
             arns = list(self._fleets)
         for arn in arns:
             self._retire(arn)
-
-    def _schedule(self, arn: str) -> None:
-        """Converge `arn` on its own worker; a request while one runs makes it run again."""
-        with self._lock:
-            worker = self._workers.get(arn)
-            if worker is not None and worker.is_alive():
-                self._dirty.add(arn)
-                return
-            worker = threading.Thread(
-                target=self._work, args=(arn,), name=f"endpoint {arn}", daemon=True
-            )
-            self._workers[arn] = worker
-        worker.start()
-
-    def _work(self, arn: str) -> None:
-        while True:
-            try:
-                self._converge(arn)
-            except Exception:
-                LOG.exception("%s: converging failed", arn)
-            with self._lock:
-                if arn not in self._dirty:
-                    self._workers.pop(arn, None)
-                    return
-                self._dirty.discard(arn)
 
     # -- converging -------------------------------------------------------------------------
 
@@ -157,10 +136,10 @@ class EndpointController:
         try:
             fleet = self._launch(record, deployment)
         except DeployError as error:
-            self._write(record.arn, "Failed", deployment, reason=str(error))
+            self.write(record.arn, "Failed", deployment, reason=str(error))
             return
-        self._serve(record, deployment, fleet)
-        self._write(record.arn, "InService", deployment, ActiveDeployment=deployment)
+        self.serve(record, deployment, fleet)
+        self.write(record.arn, "InService", deployment, ActiveDeployment=deployment)
 
     def _restore(self, record: ResourceRecord) -> None:
         """An InService endpoint without replicas (sagestack restarted): start them again."""
@@ -170,7 +149,7 @@ class EndpointController:
         except DeployError as error:
             LOG.error("%s could not be brought back: %s", record.arn, error)
             return
-        self._serve(record, deployment, fleet)
+        self.serve(record, deployment, fleet)
 
     def _update(self, record: ResourceRecord) -> None:
         desired = record.spec["Deployment"]
@@ -181,7 +160,7 @@ class EndpointController:
             return
         if _same_models(active, desired):
             self._scale(record, desired, current[2])
-            self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+            self.write(record.arn, "InService", desired, ActiveDeployment=desired)
             return
         if (record.spec.get("DeploymentConfig") or {}).get("RollingUpdatePolicy"):
             roll(self, record, active, current[2], desired)
@@ -189,7 +168,7 @@ class EndpointController:
         try:
             fleet = self._launch(record, desired)
         except DeployError as error:
-            self._write(
+            self.write(
                 record.arn,
                 "InService",
                 active,
@@ -199,7 +178,7 @@ class EndpointController:
             return
         if not self._shift(record, active, current[2], desired, fleet):
             return  # deleted while the traffic moved; its replicas are gone
-        self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+        self.write(record.arn, "InService", desired, ActiveDeployment=desired)
 
     def _shift(
         self,
@@ -222,18 +201,18 @@ class EndpointController:
             if share < 1.0:
                 self._routes.publish(self.mixed_route(record, (active, old), (desired, new), share))
             else:
-                self._serve(record, desired, new)
-            if index < len(steps) - 1 and not self._still_updating(record.arn, wait):
+                self.serve(record, desired, new)
+            if index < len(steps) - 1 and not self.still_updating(record.arn, wait):
                 self.drain_and_stop(new)
                 self._retire(record.arn)  # the old fleet, still the registered one
                 return False
-        if not self._still_updating(record.arn, policy.get("TerminationWaitInSeconds", 0)):
+        if not self.still_updating(record.arn, policy.get("TerminationWaitInSeconds", 0)):
             self.drain_and_stop(old)
             return False
         self.drain_and_stop(old)
         return True
 
-    def _still_updating(self, arn: str, seconds: float) -> bool:
+    def still_updating(self, arn: str, seconds: float) -> bool:
         """Wait `seconds`; whether the endpoint is still Updating (not deleted) afterwards."""
         deadline = time.monotonic() + seconds
         while True:
@@ -248,10 +227,10 @@ class EndpointController:
         try:
             fleet = self._launch(record, desired)
         except DeployError as error:
-            self._write(record.arn, "Failed", desired, reason=str(error))
+            self.write(record.arn, "Failed", desired, reason=str(error))
             return
-        self._serve(record, desired, fleet)
-        self._write(record.arn, "InService", desired, ActiveDeployment=desired)
+        self.serve(record, desired, fleet)
+        self.write(record.arn, "InService", desired, ActiveDeployment=desired)
 
     def _scale(self, record: ResourceRecord, desired: Mapping[str, Any], fleet: Fleet) -> None:
         """Same models, new weights or counts: add or retire replicas per variant."""
@@ -275,7 +254,7 @@ class EndpointController:
                 replicas.extend(started)
             while len(replicas) > wanted:
                 retired.append(replicas.pop())
-        self._serve(record, desired, fleet)
+        self.serve(record, desired, fleet)
         self.drain_and_stop({"retired": retired})
 
     def _launch(self, record: ResourceRecord, deployment: Mapping[str, Any]) -> Fleet:
@@ -295,13 +274,13 @@ class EndpointController:
             raise
         return fleet
 
-    def _serve(self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet) -> None:
+    def serve(self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet) -> None:
         with self._lock:
             self._fleets[record.arn] = (record, deployment, fleet)
-        self._publish(record.arn)
-        self._note_workloads(record.arn)
+        self.publish(record.arn)
+        self.note_workloads(record.arn)
 
-    def _note_workloads(self, arn: str) -> None:
+    def note_workloads(self, arn: str) -> None:
         """Remember the replicas' process identities in the record, so a restart after a
         crash can end them."""
         with self._lock:
@@ -319,7 +298,7 @@ class EndpointController:
 
         change_record(self._store, arn, note)
 
-    def _publish(self, arn: str) -> None:
+    def publish(self, arn: str) -> None:
         with self._lock:
             entry = self._fleets.get(arn)
         if entry is None:
@@ -368,7 +347,7 @@ class EndpointController:
         for replica in replicas:
             replica.stop()
 
-    def _write(
+    def write(
         self,
         arn: str,
         status: str,
@@ -446,72 +425,10 @@ class EndpointController:
     def start_replica(self, record: ResourceRecord, variant: Mapping[str, Any]) -> ReplicaProcess:
         return self._replicas.start(_endpoint(record), variant)
 
-    def serve(self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet) -> None:
-        self._serve(record, deployment, fleet)
-
-    def still_updating(self, arn: str, seconds: float) -> bool:
-        return self._still_updating(arn, seconds)
-
-    def write(
-        self,
-        arn: str,
-        status: str,
-        deployment: Mapping[str, Any],
-        *,
-        reason: str | None = None,
-        spec: Mapping[str, Any] | None = None,
-        **state: Any,
-    ) -> None:
-        self._write(arn, status, deployment, reason=reason, spec=spec, **state)
-
-    # -- serverless variants ----------------------------------------------------------------
-
-    def _cold_start(self, arn: str, variant_name: str) -> None:
-        """A request found the serverless variant without a replica: start one (once)."""
+    def fleet_of(self, arn: str) -> tuple[ResourceRecord, Mapping[str, Any], Fleet] | None:
+        """The endpoint's record, deployment and replicas, while it is served."""
         with self._lock:
-            if (arn, variant_name) in self._starting:
-                return
-            self._starting.add((arn, variant_name))
-        threading.Thread(
-            target=self._start_serverless, args=(arn, variant_name), daemon=True
-        ).start()
-
-    def _start_serverless(self, arn: str, variant_name: str) -> None:
-        try:
-            with self._lock:
-                entry = self._fleets.get(arn)
-            if entry is None:
-                return
-            record, deployment, fleet = entry
-            variant = next(
-                v for v in deployment["ProductionVariants"] if v["VariantName"] == variant_name
-            )
-            if fleet.get(variant_name):
-                self._publish(arn)
-                return
-            replica = self.start_replica(record, variant)
-            try:
-                wait_ready([replica])
-            except DeployError as error:
-                replica.stop()
-                LOG.error("%s: serverless replica of %s failed: %s", arn, variant_name, error)
-                return
-            fleet.setdefault(variant_name, []).append(replica)
-            self._publish(arn)
-            self._note_workloads(arn)
-        finally:
-            with self._lock:
-                self._starting.discard((arn, variant_name))
-
-    def _scale_to_zero(self, arn: str, fleet: Fleet) -> None:
-        """Stop the replicas of serverless variants nobody called for the idle period."""
-        for name, capacity in self._book.serverless(arn):
-            if fleet.get(name) and capacity.idle(self._idle_seconds):
-                retired = fleet.pop(name)
-                fleet[name] = []
-                self._publish(arn)
-                self.drain_and_stop({name: retired})
-                self._note_workloads(arn)
+            return self._fleets.get(arn)
 
     # -- watchdog ---------------------------------------------------------------------------
 
@@ -526,7 +443,8 @@ class EndpointController:
                     for index, replica in enumerate(replicas):
                         if not replica.alive():
                             self._replace(record, variant, replicas, index)
-                self._scale_to_zero(record.arn, fleet)
+                capacities = self._book.serverless(record.arn)
+                self._serverless.scale_to_zero(record.arn, fleet, capacities)
 
     def _replace(
         self,
@@ -538,7 +456,7 @@ class EndpointController:
         """Swap the dead replica `replicas[index]` for a new one."""
         arn, dead = record.arn, replicas[index]
         LOG.warning("%s: replica %s exited; starting a new one", arn, dead.id)
-        self._publish(arn)  # the dead replica gets no more traffic
+        self.publish(arn)  # the dead replica gets no more traffic
         dead.writer.close()
         try:
             fresh = self._replicas.start(_endpoint(record), variant)
@@ -547,8 +465,8 @@ class EndpointController:
             LOG.error("%s: replacement replica failed: %s", arn, error)
             return
         replicas[index] = fresh
-        self._publish(arn)
-        self._note_workloads(arn)
+        self.publish(arn)
+        self.note_workloads(arn)
 
 
 def _hosted(deployment: Mapping[str, Any]) -> list[Mapping[str, Any]]:

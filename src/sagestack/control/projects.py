@@ -22,6 +22,7 @@ from sagestack.control.cloudformation.plan import make_plan, pseudo_parameters
 from sagestack.control.cloudformation.stacks import Resources, StackFailure, StackOperations
 from sagestack.control.cloudformation.template import TemplateError, parse_template
 from sagestack.control.cloudformation.types import TYPES
+from sagestack.control.workers import Workers
 from sagestack.resources.lifecycles import allows, deleted_event
 from sagestack.resources.projects import (
     KIND,
@@ -62,16 +63,14 @@ class ProjectController:
         self._invoke = invoke
         self._clock = clock
         self._wait_seconds = wait_seconds
-        self._workers: dict[str, threading.Thread] = {}
-        self._dirty: set[str] = set()
-        self._lock = threading.Lock()
+        self._workers = Workers(self._converge, "project")
         self._stop = threading.Event()
 
     # -- reconciler hooks -------------------------------------------------------------------
 
     def notify(self, event: Event) -> None:
         if event.type != "Deleted":
-            self._schedule(event.arn)
+            self._workers.schedule(event.arn)
 
     def recover(self, arn: str, status: str | None) -> None:
         """After a restart: an operation the previous server was running is lost midway, so
@@ -87,42 +86,15 @@ class ProjectController:
                 },
             )
         elif status == "Pending":
-            self._schedule(arn)
+            self._workers.schedule(arn)
 
     def reset(self) -> None:
         self._stop.set()
-        with self._lock:
-            workers = list(self._workers.values())
-        for worker in workers:
-            worker.join(timeout=10)
+        self._workers.join(timeout=10)
         self._stop = threading.Event()
 
     def close(self) -> None:
         self._stop.set()
-
-    def _schedule(self, arn: str) -> None:
-        with self._lock:
-            worker = self._workers.get(arn)
-            if worker is not None and worker.is_alive():
-                self._dirty.add(arn)
-                return
-            worker = threading.Thread(
-                target=self._work, args=(arn,), name=f"project {arn}", daemon=True
-            )
-            self._workers[arn] = worker
-        worker.start()
-
-    def _work(self, arn: str) -> None:
-        while True:
-            try:
-                self._converge(arn)
-            except Exception:
-                LOG.exception("%s: provisioning failed", arn)
-            with self._lock:
-                if arn not in self._dirty:
-                    self._workers.pop(arn, None)
-                    return
-                self._dirty.discard(arn)
 
     # -- converging -------------------------------------------------------------------------
 

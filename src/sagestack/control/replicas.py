@@ -35,6 +35,10 @@ from sagestack.storage.base import ObjectStore
 READY_SECONDS = 120.0
 
 
+#: Replicas by variant name: what serves one deployment of an endpoint.
+Fleet = dict[str, list["ReplicaProcess"]]
+
+
 class DeployError(Exception):
     """A variant cannot be served: the endpoint (or the update) fails with this reason."""
 

@@ -18,11 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sagestack.control.replicas import DeployError, ReplicaProcess, wait_ready
+from sagestack.control.replicas import DeployError, Fleet, ReplicaProcess, wait_ready
 from sagestack.resources.records import ResourceRecord
 from sagestack.serving.routing import EndpointRoute
-
-Fleet = dict[str, list[ReplicaProcess]]
 
 #: MaximumExecutionTimeoutInSeconds when the policy gives none (SageMaker's maximum, 4 hours).
 DEFAULT_TIMEOUT = 14400

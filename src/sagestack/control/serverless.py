@@ -11,12 +11,20 @@ ProvisionedConcurrency keeps it).
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
+from sagestack.control.replicas import DeployError, Fleet, ReplicaProcess, wait_ready
+from sagestack.resources.records import ResourceRecord
 from sagestack.serving.hosting import Refused
 from sagestack.serving.routing import RoutingTable, VariantRoute
+
+LOG = logging.getLogger(__name__)
+
 
 #: Seconds a cold-start request waits for its replica.
 COLD_START_SECONDS = 180.0
@@ -84,3 +92,76 @@ class ServerlessCapacity:
             and self.in_flight == 0
             and time.monotonic() - self.last_used >= seconds
         )
+
+
+class ServerlessHost(Protocol):
+    """What serverless scaling needs of the endpoint controller."""
+
+    def fleet_of(self, arn: str) -> tuple[ResourceRecord, Mapping[str, Any], Fleet] | None: ...
+
+    def start_replica(
+        self, record: ResourceRecord, variant: Mapping[str, Any]
+    ) -> ReplicaProcess: ...
+
+    def publish(self, arn: str) -> None: ...
+
+    def note_workloads(self, arn: str) -> None: ...
+
+    def drain_and_stop(self, fleet: Fleet) -> None: ...
+
+
+class ServerlessScaling:
+    """Starts a serverless variant's replica when a request finds none (one start at a time
+    per variant) and stops it after the idle period (the controller's watchdog asks)."""
+
+    def __init__(self, host: ServerlessHost, *, idle_seconds: float) -> None:
+        self._host = host
+        self._idle_seconds = idle_seconds
+        self._starting: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def cold_start(self, arn: str, variant_name: str) -> None:
+        with self._lock:
+            if (arn, variant_name) in self._starting:
+                return
+            self._starting.add((arn, variant_name))
+        threading.Thread(target=self._start, args=(arn, variant_name), daemon=True).start()
+
+    def _start(self, arn: str, variant_name: str) -> None:
+        try:
+            entry = self._host.fleet_of(arn)
+            if entry is None:
+                return
+            record, deployment, fleet = entry
+            variant = next(
+                v for v in deployment["ProductionVariants"] if v["VariantName"] == variant_name
+            )
+            if fleet.get(variant_name):
+                self._host.publish(arn)
+                return
+            replica = self._host.start_replica(record, variant)
+            try:
+                wait_ready([replica])
+            except DeployError as error:
+                replica.stop()
+                LOG.error("%s: serverless replica of %s failed: %s", arn, variant_name, error)
+                return
+            fleet.setdefault(variant_name, []).append(replica)
+            self._host.publish(arn)
+            self._host.note_workloads(arn)
+        finally:
+            with self._lock:
+                self._starting.discard((arn, variant_name))
+
+    def scale_to_zero(
+        self, arn: str, fleet: Fleet, capacities: Iterable[tuple[str, ServerlessCapacity]]
+    ) -> None:
+        """Stop the replicas of the serverless variants (by name, with their capacity) nobody
+        called for the idle period."""
+        for name, capacity in capacities:
+            if fleet.get(name) and capacity.idle(self._idle_seconds):
+                retired = fleet.pop(name)
+                fleet[name] = []
+                self._host.publish(arn)
+                self._host.drain_and_stop({name: retired})
+                self._host.note_workloads(arn)
