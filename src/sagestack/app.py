@@ -119,8 +119,8 @@ def open_backends(settings: Settings) -> Backends:
         logs=LogStore(settings.logs_database),
         sessions=SessionBook(store),
         workload_objects=_workload_objects(settings, objects),
-        metrics=MetricsRecorder(settings.data_dir / "metrics.db"),
-        async_queue=AsyncQueue(settings.data_dir / "async-inference.db"),
+        metrics=MetricsRecorder(settings.metrics_database),
+        async_queue=AsyncQueue(settings.async_queue_database),
     )
 
 
@@ -307,7 +307,7 @@ def build_reconciler(
         objects=backends.workload_objects,
         logs=backends.logs,
         executor=executor,
-        jobs_dir=settings.data_dir / "processing-jobs",
+        jobs_dir=settings.processing_jobs_dir,
         local_images=lambda: registered_images(settings),
     )
     projects = ProjectController(
@@ -323,11 +323,11 @@ def build_reconciler(
             objects=backends.workload_objects,
             logs=backends.logs,
             executor=executor,
-            directory=settings.data_dir / "transform-jobs" / "replicas",
+            directory=settings.transform_jobs_dir / "replicas",
             local_images=lambda: registered_images(settings),
             environments=settings.environments_dir,
         ),
-        directory=settings.data_dir / "transform-jobs",
+        directory=settings.transform_jobs_dir,
     )
     validations = [
         ValidationController(

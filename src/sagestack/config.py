@@ -57,6 +57,16 @@ class Settings:
         return self.data_dir / "jobs"
 
     @property
+    def processing_jobs_dir(self) -> Path:
+        """Roots of running processing jobs' instances."""
+        return self.data_dir / "processing-jobs"
+
+    @property
+    def transform_jobs_dir(self) -> Path:
+        """Working files and model-server replicas of running transform jobs."""
+        return self.data_dir / "transform-jobs"
+
+    @property
     def endpoints_dir(self) -> Path:
         """Roots of running endpoint replicas (model/ and code/ as under /opt/ml)."""
         return self.data_dir / "endpoints"
@@ -74,6 +84,16 @@ class Settings:
     @property
     def logs_database(self) -> Path:
         return self.data_dir / "logs.db"
+
+    @property
+    def metrics_database(self) -> Path:
+        """Per-minute invocation metrics (CloudWatch's data)."""
+        return self.data_dir / "metrics.db"
+
+    @property
+    def async_queue_database(self) -> Path:
+        """Accepted InvokeEndpointAsync requests not yet done."""
+        return self.data_dir / "async-inference.db"
 
     @property
     def url(self) -> str:
