@@ -170,7 +170,8 @@ class ReplicaFactory:
         image = container.get("Image", "")
         runtime = runtime_for(
             image,
-            has_program="SAGEMAKER_PROGRAM" in environment,
+            # The SDK sends SAGEMAKER_PROGRAM "" for a model without code: algorithm mode.
+            has_program=bool(environment.get("SAGEMAKER_PROGRAM")),
             has_entrypoint=False,
             registered=self.local_images(),
         )

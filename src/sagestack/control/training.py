@@ -108,8 +108,10 @@ class TrainingController(JobController):
         entrypoint = algorithm.get("ContainerEntrypoint")
         runtime = runtime_for(
             algorithm.get("TrainingImage") or record.state.get("AlgorithmTrainingImage", ""),
-            has_program="sagemaker_program" in hyperparameters
-            or "SAGEMAKER_PROGRAM" in spec.get("Environment", {}),
+            has_program=bool(
+                hyperparameters.get("sagemaker_program")
+                or spec.get("Environment", {}).get("SAGEMAKER_PROGRAM")
+            ),
             has_entrypoint=bool(entrypoint),
             registered=self._local_images(),
         )

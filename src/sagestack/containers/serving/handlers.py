@@ -215,8 +215,12 @@ def load_algorithm(settings: ServingSettings) -> LoadedModel:
 
 
 def load(settings: ServingSettings) -> LoadedModel:
-    """Load the model (the slow part of startup); raises whatever stops it from loading."""
-    if settings.mode == "algorithm":
+    """Load the model (the slow part of startup); raises whatever stops it from loading.
+
+    The XGBoost image chooses between script and algorithm mode itself, at start-up, by
+    whether SAGEMAKER_PROGRAM names a module: the SDK's XGBoostModel without an entry point
+    sends `SAGEMAKER_PROGRAM: ""`, and that model is served by the built-in algorithm."""
+    if settings.mode == "algorithm" or (settings.name == "xgboost" and settings.program == ""):
         return load_algorithm(settings)
     return load_script(settings)
 

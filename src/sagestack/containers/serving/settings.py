@@ -51,6 +51,9 @@ class ServingSettings:
     name: str  # the framework or the algorithm
     port: int
     unix_socket: str | None
+    #: SAGEMAKER_PROGRAM; "" (set but empty, as the SDK sends it for a model without an entry
+    #: point) is kept apart from None (not set) because the XGBoost image reads it as "no
+    #: script: serve the built-in algorithm".
     program: str | None
     workers: int
     timeout: float
@@ -97,7 +100,7 @@ class ServingSettings:
             name=name,
             port=int(port),
             unix_socket=env.get("SAGESTACK_SERVING_SOCKET") or None,
-            program=env.get("SAGEMAKER_PROGRAM") or None,
+            program=env.get("SAGEMAKER_PROGRAM"),
             workers=int(_positive(env, "SAGEMAKER_MODEL_SERVER_WORKERS", 1)),
             timeout=_positive(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60),
             default_accept=env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or None,

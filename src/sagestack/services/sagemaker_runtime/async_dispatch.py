@@ -10,12 +10,17 @@ are kept in the endpoint's log group (`/aws/sagemaker/Endpoints/<name>`), stream
 `AsyncInferenceNotifications`, one JSON message per event with its "TopicArn". A request older
 than its RequestTTLSeconds fails unprocessed. Requests of an endpoint that is not serving (yet,
 or after a restart) wait; a replica that cannot be reached is tried again later (3 tries).
+
+A request that names no ContentType is sent with the Content-Type its input object was stored
+with: the SageMaker SDK's AsyncPredictor never passes ContentType to InvokeEndpointAsync, it
+uploads the serialized input with the serializer's type and relies on SageMaker reading it there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import logging
 import threading
@@ -43,10 +48,18 @@ LOG = logging.getLogger(__name__)
 NOTIFICATIONS_STREAM = "AsyncInferenceNotifications"
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 0.5
+#: What S3 reports for an object stored without a Content-Type: no type to pass on.
+UNTYPED = frozenset({"", "binary/octet-stream"})
 
 
 class Failed(Exception):
-    """The request cannot be answered; the message is its failure reason."""
+    """The request cannot be answered; the message is its failure reason. A model's own error
+    answer travels with it: that, not the reason, is the "failure inference response" SageMaker
+    uploads to S3FailurePath (the SDK reads it back through the predictor's deserializer)."""
+
+    def __init__(self, reason: str, answer: tuple[bytes, str] | None = None) -> None:
+        super().__init__(reason)
+        self.answer = answer
 
 
 class AsyncDispatcher:
@@ -178,7 +191,9 @@ class AsyncDispatcher:
         started = time.perf_counter()
         status = 0
         try:
-            body = await asyncio.to_thread(self._input, request)
+            body, stored_type = await asyncio.to_thread(self._input, request)
+            if not request.content_type and stored_type:
+                request = dataclasses.replace(request, content_type=stored_type)
             headers = container_headers(
                 {
                     "ContentType": request.content_type,
@@ -197,7 +212,11 @@ class AsyncDispatcher:
             status = reply.status
             if not 200 <= reply.status < 300:
                 message = reply.body.decode("utf-8", "replace")
-                raise Failed(f"Received server error ({reply.status}) from model: {message}")
+                kind = "server" if reply.status >= 500 else "client"
+                raise Failed(
+                    f"Received {kind} error ({reply.status}) from model: {message}",
+                    (reply.body, reply.headers.get("content-type", "application/octet-stream")),
+                )
             content_type = reply.headers.get("content-type", "application/octet-stream")
             await asyncio.to_thread(self._succeed, request, settings, reply.body, content_type)
         except (ReplicaUnreachable, ReplicaDisconnected) as error:
@@ -209,7 +228,7 @@ class AsyncDispatcher:
                 self._fail, request, settings, f"The model container could not answer: {error}"
             )
         except Failed as failure:
-            await asyncio.to_thread(self._fail, request, settings, str(failure))
+            await asyncio.to_thread(self._fail, request, settings, str(failure), failure.answer)
         finally:
             record_invocation(
                 self._metrics,
@@ -231,19 +250,23 @@ class AsyncDispatcher:
 
     # -- blocking parts (run in worker threads) ---------------------------------------------
 
-    def _input(self, request: AsyncRequest) -> bytes:
+    def _input(self, request: AsyncRequest) -> tuple[bytes, str | None]:
+        """The request's input, and the Content-Type its S3 object was stored with (None for an
+        inline body or an object stored without one)."""
         if request.body is not None:
-            return base64.b64decode(request.body)
+            return base64.b64decode(request.body), None
         assert request.input_location is not None
         try:
             bucket, key = split_s3_uri(request.input_location)
+            stored = self._objects.head_object(bucket, key).content_type
             with self._objects.open_object(bucket, key) as handle:
-                return handle.read()
+                body = handle.read()
         except (ObjectStoreError, ValueError):
             raise Failed(
                 f"Could not read the input from {request.input_location}: the object does "
                 "not exist or cannot be accessed."
             ) from None
+        return body, (None if stored in UNTYPED else stored)
 
     def _succeed(
         self, request: AsyncRequest, settings: AsyncSettings, body: bytes, content_type: str
@@ -262,12 +285,21 @@ class AsyncDispatcher:
         )
         self._queue.remove(request.id)
 
-    def _fail(self, request: AsyncRequest, settings: AsyncSettings | None, reason: str) -> None:
+    def _fail(
+        self,
+        request: AsyncRequest,
+        settings: AsyncSettings | None,
+        reason: str,
+        answer: tuple[bytes, str] | None = None,
+    ) -> None:
+        """Record the failure: the model's error answer (or, when the model gave none, the
+        reason) at the failure location, and the notification."""
         response: dict[str, Any] = {}
+        body, content_type = answer if answer is not None else (reason.encode(), "text/plain")
         if request.failure_location:
             try:
                 bucket, key = split_s3_uri(request.failure_location)
-                self._objects.put_object(bucket, key, reason.encode(), content_type="text/plain")
+                self._objects.put_object(bucket, key, body, content_type=content_type)
                 response["failureLocation"] = request.failure_location
             except (ObjectStoreError, ValueError):
                 LOG.warning("could not write the failure of %s", request.inference_id)
