@@ -93,22 +93,8 @@ class InvokeApi:
                     f"{unsupported} is not supported by this endpoint (it is not a multi-model, "
                     "multi-container or inference-component endpoint)."
                 )
-        body: bytes = request.get("Body") or b""
-        if len(body) > MAX_PAYLOAD:
-            raise validation_error(
-                f"Request payload of {len(body)} bytes exceeds the maximum of {MAX_PAYLOAD} bytes."
-            )
-        target = request.get("TargetVariant")
-        try:
-            variant = self._router.variant(route, target)
-        except NoCapacity:
-            if target is not None and route.variant(target) is None:
-                raise validation_error(f"Variant {target} not found for endpoint {name}.") from None
-            raise ServiceError(
-                "The endpoint has no replica ready to serve the request; try again.",
-                code="ServiceUnavailable",
-                status=503,
-            ) from None
+        body = payload(request)
+        variant = choose_variant(self._router, route, request.get("TargetVariant"))
         headers = container_headers(request)
         status = 0
         model_started = time.perf_counter()
@@ -272,6 +258,32 @@ class InvokeApi:
     @staticmethod
     def _model_error(ctx: RequestContext, name: str, status: int, message: str) -> ServiceError:
         return model_error(ctx, name, status, message)
+
+
+#: What a request gets when no replica of the variant can take it.
+UNAVAILABLE = "The endpoint has no replica ready to serve the request; try again."
+
+
+def payload(request: Mapping[str, Any]) -> bytes:
+    """The request's body, within SageMaker's payload limit."""
+    body: bytes = request.get("Body") or b""
+    if len(body) > MAX_PAYLOAD:
+        raise validation_error(
+            f"Request payload of {len(body)} bytes exceeds the maximum of {MAX_PAYLOAD} bytes."
+        )
+    return body
+
+
+def choose_variant(router: Router, route: EndpointRoute, target: str | None) -> VariantRoute:
+    """The TargetVariant, or a variant by weight; SageMaker's errors when there is none."""
+    try:
+        return router.variant(route, target)
+    except NoCapacity:
+        if target is not None and route.variant(target) is None:
+            raise validation_error(
+                f"Variant {target} not found for endpoint {route.name}."
+            ) from None
+        raise ServiceError(UNAVAILABLE, code="ServiceUnavailable", status=503) from None
 
 
 def container_headers(request: Mapping[str, Any]) -> dict[str, str]:

@@ -21,12 +21,14 @@ from sagestack.api.registry import operation
 from sagestack.api.streams import StreamingPayload
 from sagestack.services.sagemaker_runtime import eventstream
 from sagestack.services.sagemaker_runtime.invoke import (
-    MAX_PAYLOAD,
     MODEL_TIMEOUT,
+    UNAVAILABLE,
     InvokeApi,
+    choose_variant,
     container_headers,
     is_async,
     model_error,
+    payload,
     validation_error,
 )
 from sagestack.services.sagemaker_runtime.observe import NAMESPACE, MetricsSink, record_invocation
@@ -42,8 +44,6 @@ from sagestack.serving.routing import VariantRoute
 from sagestack.spec.errors import ServiceError
 
 LOG = logging.getLogger(__name__)
-
-_UNAVAILABLE = "The endpoint has no replica ready to serve the request; try again."
 
 
 class StreamApi:
@@ -69,18 +69,8 @@ class StreamApi:
                 raise validation_error(
                     f"{unsupported} is not supported by this endpoint for response streaming."
                 )
-        body: bytes = request.get("Body") or b""
-        if len(body) > MAX_PAYLOAD:
-            raise validation_error(
-                f"Request payload of {len(body)} bytes exceeds the maximum of {MAX_PAYLOAD} bytes."
-            )
-        target = request.get("TargetVariant")
-        try:
-            variant = self._router.variant(route, target)
-        except NoCapacity:
-            if target is not None and route.variant(target) is None:
-                raise validation_error(f"Variant {target} not found for endpoint {name}.") from None
-            raise ServiceError(_UNAVAILABLE, code="ServiceUnavailable", status=503) from None
+        body = payload(request)
+        variant = choose_variant(self._router, route, request.get("TargetVariant"))
         held = contextlib.ExitStack()
         try:
             reply = await self._open(held, variant, body, container_headers(request))
@@ -129,7 +119,7 @@ class StreamApi:
             try:
                 replica = held.enter_context(self._router.replica(variant, unreachable))
             except NoCapacity:
-                raise ServiceError(_UNAVAILABLE, code="ServiceUnavailable", status=503) from None
+                raise ServiceError(UNAVAILABLE, code="ServiceUnavailable", status=503) from None
             try:
                 return await self._proxy.stream(replica, body, headers, MODEL_TIMEOUT)
             except ReplicaUnreachable:
