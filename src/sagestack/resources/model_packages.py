@@ -34,6 +34,18 @@ ALGORITHM_KIND = "algorithm"
 INTERNAL_STATE = frozenset({"ValidationJobs"})
 
 
+#: `state` members rendered as the StatusDetails structure, not on their own.
+_STATUS_DETAILS = ("ValidationStatuses", "ImageScanStatuses")
+
+
+def rendered_state(record: ResourceRecord) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a package's or algorithm's Describe shows of its `state`: the public members, and
+    its StatusDetails ({ValidationStatuses, ImageScanStatuses})."""
+    hidden = INTERNAL_STATE.union(_STATUS_DETAILS)
+    public = {k: v for k, v in record.state.items() if k not in hidden}
+    return public, {name: record.state.get(name, []) for name in _STATUS_DETAILS}
+
+
 def status_items(names: list[str], status: str = "NotStarted") -> list[dict[str, Any]]:
     """One DetailedModelPackageStatus item per profile or image."""
     return [{"Name": name, "Status": status} for name in names]

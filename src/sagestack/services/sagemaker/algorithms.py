@@ -13,7 +13,11 @@ from typing import Any
 
 from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
-from sagestack.resources.model_packages import ALGORITHM_KIND, INTERNAL_STATE, status_items
+from sagestack.resources.model_packages import (
+    ALGORITHM_KIND,
+    rendered_state,
+    status_items,
+)
 from sagestack.resources.records import ResourceRecord
 from sagestack.services.sagemaker.algorithm_rules import applied, check_training_specification
 from sagestack.services.sagemaker.listing import ListRules
@@ -131,20 +135,14 @@ def described(record: ResourceRecord) -> dict[str, Any]:
     """DescribeAlgorithm's output (also what Search shows of an algorithm)."""
     output: dict[str, Any] = dict(record.spec)
     output.setdefault("CertifyForMarketplace", False)
-    output.update(
-        (k, v)
-        for k, v in record.state.items()
-        if k not in INTERNAL_STATE and k not in ("ValidationStatuses", "ImageScanStatuses")
-    )
+    state, details = rendered_state(record)
+    output.update(state)
     output.update(
         AlgorithmName=record.name,
         AlgorithmArn=record.arn,
         CreationTime=record.creation_time,
         AlgorithmStatus=record.status,
-        AlgorithmStatusDetails={
-            "ValidationStatuses": record.state.get("ValidationStatuses", []),
-            "ImageScanStatuses": record.state.get("ImageScanStatuses", []),
-        },
+        AlgorithmStatusDetails=details,
     )
     return output
 

@@ -19,8 +19,8 @@ from sagestack.api.registry import operation
 from sagestack.resources.model_packages import (
     ALGORITHM_KIND,
     GROUP_KIND,
-    INTERNAL_STATE,
     PACKAGE_KIND,
+    rendered_state,
     status_items,
     user_context,
     version_name,
@@ -276,21 +276,15 @@ def described(record: ResourceRecord) -> dict[str, Any]:
     """DescribeModelPackage's output (also what Search shows of a package)."""
     output: dict[str, Any] = {k: v for k, v in record.spec.items() if k != "ClientToken"}
     output.setdefault("CertifyForMarketplace", False)
-    output.update(
-        (k, v)
-        for k, v in record.state.items()
-        if k not in INTERNAL_STATE and k not in ("ValidationStatuses", "ImageScanStatuses")
-    )
+    state, details = rendered_state(record)
+    output.update(state)
     output.update(
         ModelPackageName=record.spec.get("ModelPackageGroupName", record.name),
         ModelPackageArn=record.arn,
         CreationTime=record.creation_time,
         LastModifiedTime=record.last_modified_time,
         ModelPackageStatus=record.status,
-        ModelPackageStatusDetails={
-            "ValidationStatuses": record.state.get("ValidationStatuses", []),
-            "ImageScanStatuses": record.state.get("ImageScanStatuses", []),
-        },
+        ModelPackageStatusDetails=details,
     )
     return output
 
