@@ -28,8 +28,9 @@ from sagestack.control.replicas import (
 )
 from sagestack.control.rolling import roll
 from sagestack.control.serverless import ServerlessScaling
+from sagestack.control.updates import hosted, scale, shift
 from sagestack.control.workers import Workers
-from sagestack.resources.endpoints import KIND, traffic_steps, variant_summaries
+from sagestack.resources.endpoints import KIND, variant_summaries
 from sagestack.resources.lifecycles import deleted_event, transition
 from sagestack.resources.records import Event, ResourceRecord
 from sagestack.serving.router import Router
@@ -106,17 +107,17 @@ class EndpointController:
         with self._lock:
             arns = list(self._fleets)
         for arn in arns:
-            self._retire(arn)
+            self.retire(arn)
 
     # -- converging -------------------------------------------------------------------------
 
     def _converge(self, arn: str) -> None:
         record = self._store.get_by_arn(arn)
         if record is None:
-            self._retire(arn)
+            self.retire(arn)
             return
         if record.status == "Deleting":
-            self._retire(arn)
+            self.retire(arn)
             self._store.delete(
                 record.kind,
                 record.account,
@@ -159,7 +160,7 @@ class EndpointController:
             self._create_from_update(record, desired)
             return
         if _same_models(active, desired):
-            self._scale(record, desired, current[2])
+            scale(self, record, desired, current[2])
             self.write(record.arn, "InService", desired, ActiveDeployment=desired)
             return
         if (record.spec.get("DeploymentConfig") or {}).get("RollingUpdatePolicy"):
@@ -176,41 +177,9 @@ class EndpointController:
                 spec={"EndpointConfigName": active["EndpointConfigName"], "Deployment": active},
             )
             return
-        if not self._shift(record, active, current[2], desired, fleet):
+        if not shift(self, record, (active, current[2]), (desired, fleet)):
             return  # deleted while the traffic moved; its replicas are gone
         self.write(record.arn, "InService", desired, ActiveDeployment=desired)
-
-    def _shift(
-        self,
-        record: ResourceRecord,
-        active: Mapping[str, Any],
-        old: Fleet,
-        desired: Mapping[str, Any],
-        new: Fleet,
-    ) -> bool:
-        """Move the traffic from the old fleet to the new one in the steps the update's
-        DeploymentConfig asks for (waiting WaitIntervalInSeconds between them), then stop the
-        old fleet after TerminationWaitInSeconds and its in-flight requests. False when the
-        endpoint was deleted meanwhile."""
-        config = record.spec.get("DeploymentConfig") or {}
-        policy = config.get("BlueGreenUpdatePolicy") or {}
-        wait = (policy.get("TrafficRoutingConfiguration") or {}).get("WaitIntervalInSeconds", 0)
-        new_instances = sum(len(replicas) for replicas in new.values())
-        steps = traffic_steps(config, new_instances)
-        for index, share in enumerate(steps):
-            if share < 1.0:
-                self._routes.publish(self.mixed_route(record, (active, old), (desired, new), share))
-            else:
-                self.serve(record, desired, new)
-            if index < len(steps) - 1 and not self.still_updating(record.arn, wait):
-                self.drain_and_stop(new)
-                self._retire(record.arn)  # the old fleet, still the registered one
-                return False
-        if not self.still_updating(record.arn, policy.get("TerminationWaitInSeconds", 0)):
-            self.drain_and_stop(old)
-            return False
-        self.drain_and_stop(old)
-        return True
 
     def still_updating(self, arn: str, seconds: float) -> bool:
         """Wait `seconds`; whether the endpoint is still Updating (not deleted) afterwards."""
@@ -232,36 +201,11 @@ class EndpointController:
         self.serve(record, desired, fleet)
         self.write(record.arn, "InService", desired, ActiveDeployment=desired)
 
-    def _scale(self, record: ResourceRecord, desired: Mapping[str, Any], fleet: Fleet) -> None:
-        """Same models, new weights or counts: add or retire replicas per variant."""
-        endpoint = _endpoint(record)
-        retired: list[ReplicaProcess] = []
-        for variant in _hosted(desired):
-            replicas = fleet.setdefault(variant["VariantName"], [])
-            wanted = int(variant.get("InitialInstanceCount") or 1)
-            if "ServerlessConfig" in variant:
-                continue  # its replica comes and goes with the traffic
-            if len(replicas) < wanted:
-                started = [
-                    self._replicas.start(endpoint, variant) for _ in range(wanted - len(replicas))
-                ]
-                try:
-                    wait_ready(started)
-                except DeployError:
-                    for replica in started:
-                        replica.stop()
-                    raise
-                replicas.extend(started)
-            while len(replicas) > wanted:
-                retired.append(replicas.pop())
-        self.serve(record, desired, fleet)
-        self.drain_and_stop({"retired": retired})
-
     def _launch(self, record: ResourceRecord, deployment: Mapping[str, Any]) -> Fleet:
         endpoint = _endpoint(record)
         fleet: Fleet = {}
         try:
-            for variant in _hosted(deployment):
+            for variant in hosted(deployment):
                 count = int(variant.get("InitialInstanceCount") or 1)
                 fleet[variant["VariantName"]] = [
                     self._replicas.start(endpoint, variant) for _ in range(count)
@@ -330,7 +274,7 @@ class EndpointController:
             )
         )
 
-    def _retire(self, arn: str) -> None:
+    def retire(self, arn: str) -> None:
         self._routes.withdraw(arn)
         with self._lock:
             entry = self._fleets.pop(arn, None)
@@ -370,7 +314,7 @@ class EndpointController:
                     float(v.get("InitialVariantWeight", 1.0)),
                     len(entry[2].get(v["VariantName"], [])),
                 )
-                for v in _hosted(deployment)
+                for v in hosted(deployment)
                 if entry is not None
             }
             summaries = variant_summaries(
@@ -389,7 +333,7 @@ class EndpointController:
             return dataclasses.replace(changed, state=new_state, spec=spec_now), event
 
         if change_record(self._store, arn, move) is None:
-            self._retire(arn)  # deleted (or wiped) while its replicas started
+            self.retire(arn)  # deleted (or wiped) while its replicas started
 
     def mixed_route(
         self,
@@ -438,7 +382,7 @@ class EndpointController:
             with self._lock:
                 entries = list(self._fleets.items())
             for record, deployment, fleet in (entry for _, entry in entries):
-                for variant in _hosted(deployment):
+                for variant in hosted(deployment):
                     replicas = fleet.get(variant["VariantName"], [])
                     for index, replica in enumerate(replicas):
                         if not replica.alive():
@@ -469,11 +413,6 @@ class EndpointController:
         self.note_workloads(arn)
 
 
-def _hosted(deployment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Every variant that gets replicas: the production variants, then the shadow ones."""
-    return [*deployment["ProductionVariants"], *deployment.get("ShadowProductionVariants", ())]
-
-
 def _endpoint(record: ResourceRecord) -> dict[str, str]:
     return {"name": record.name, "account": record.account, "region": record.region}
 
@@ -483,7 +422,7 @@ def _same_models(active: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
 
     def shape(deployment: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         return sorted(
-            (v["VariantName"], v.get("Model"), v.get("InstanceType")) for v in _hosted(deployment)
+            (v["VariantName"], v.get("Model"), v.get("InstanceType")) for v in hosted(deployment)
         )
 
     return shape(active) == shape(desired)

@@ -16,11 +16,11 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sagestack.control.replicas import DeployError, Fleet, ReplicaProcess, wait_ready
+from sagestack.control.updates import Host
 from sagestack.resources.records import ResourceRecord
-from sagestack.serving.routing import EndpointRoute
 
 #: MaximumExecutionTimeoutInSeconds when the policy gives none (SageMaker's maximum, 4 hours).
 DEFAULT_TIMEOUT = 14400
@@ -101,43 +101,6 @@ class Deadline:
 
 def failed_batch(error: DeployError) -> RollbackNeeded:
     return RollbackNeeded(f"Rolling update failed: {error}")
-
-
-class Host(Protocol):
-    """What a rolling update needs of the endpoint controller."""
-
-    def start_replica(
-        self, record: ResourceRecord, variant: Mapping[str, Any]
-    ) -> ReplicaProcess: ...
-
-    def mixed_route(
-        self,
-        record: ResourceRecord,
-        old: tuple[Mapping[str, Any], Fleet],
-        new: tuple[Mapping[str, Any], Fleet],
-        share: float,
-    ) -> EndpointRoute: ...
-
-    def publish_route(self, route: EndpointRoute) -> None: ...
-
-    def serve(
-        self, record: ResourceRecord, deployment: Mapping[str, Any], fleet: Fleet
-    ) -> None: ...
-
-    def drain_and_stop(self, fleet: Fleet) -> None: ...
-
-    def still_updating(self, arn: str, seconds: float) -> bool: ...
-
-    def write(
-        self,
-        arn: str,
-        status: str,
-        deployment: Mapping[str, Any],
-        *,
-        reason: str | None = None,
-        spec: Mapping[str, Any] | None = None,
-        **state: Any,
-    ) -> None: ...
 
 
 def roll(
