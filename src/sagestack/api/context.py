@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class SignedRequest:
+    """The request as its signature covers it, for an authenticator that verifies signatures:
+    everything as received, before sagestack rewrites anything (S3's virtual-hosted path)."""
+
+    method: str
+    #: The raw (percent-encoded) path as sent, and the query string's raw bytes.
+    path: str
+    query: bytes
+    #: Lower-case header names.
+    headers: Mapping[str, str]
+    #: The body, or None when the operation streams it (S3 signs its hash in a header).
+    body: bytes | None
+    #: The path-style path (`/bucket/key`) that S3's SigV2 signs for a virtual-hosted request.
+    resource_path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +35,8 @@ class Caller:
     #: Filled in by the authenticator: the IAM/STS ARN and user id of the key's principal.
     principal_arn: str = ""
     user_id: str = ""
+    #: What the signature covers; None where no request backs the caller (tests, internal).
+    request: SignedRequest | None = None
 
 
 #: Checks a request's caller (its key, token) at time `now` and returns it with its principal

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
 
-from sagestack.api.context import Authenticator, Caller, accept_any
+from sagestack.api.context import Authenticator, Caller, SignedRequest, accept_any
 from sagestack.api.pipeline import Pipeline, ServiceEndpoint
 from sagestack.http.identity import CredentialScope, credential_scope, presign_expiry
 from sagestack.http.service_routing import ServiceRouter, path_style
@@ -100,7 +100,9 @@ class SagestackApp:
                 intake.request, intake.endpoint, request_id, intake.too_large
             )
         else:
-            response, label, code = await self._answer(intake, intake.endpoint, request_id)
+            response, label, code = await self._answer(
+                intake, intake.endpoint, request_id, path, scope["query_string"]
+            )
         await _send(send, response)
         LOG.info(
             "%s %d %.1fms %s%s",
@@ -136,15 +138,18 @@ class SagestackApp:
         return _Intake(request, creds, endpoint, operation, too_large)
 
     async def _answer(
-        self, intake: _Intake, endpoint: ServiceEndpoint, request_id: str
+        self, intake: _Intake, endpoint: ServiceEndpoint, request_id: str, path: str, query: bytes
     ) -> tuple[HttpResponse, str, str | None]:
+        """`path` and `query` are the request's as received: what its signature covers."""
         request, creds = intake.request, intake.creds
+        body = request.body if request.stream is None else None
         caller = Caller(
             access_key_id=creds.access_key_id if creds else "",
             account=self._account_id,
             region=creds.region if creds else self._default_region,
             session_token=request.headers.get("x-amz-security-token")
             or request.query_value("X-Amz-Security-Token"),
+            request=SignedRequest(request.method, path, query, request.headers, body, request.path),
         )
         try:
             now = time.time()
@@ -156,6 +161,8 @@ class SagestackApp:
             response = endpoint.protocol.serialize_error(
                 error, None, request_id, method=request.method
             )
+            if request.stream is not None:  # its body stays unread: see below
+                response.headers.append(("connection", "close"))
             return response, f"{endpoint.name}.?", error.code
         outcome = await self._pipeline.handle(
             endpoint, request, caller, request_id, intake.operation
