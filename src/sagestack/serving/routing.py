@@ -109,6 +109,8 @@ class EndpointRoute:
     shadows: tuple[VariantRoute, ...] = ()
     capture: CaptureSettings | None = None
     asynchronous: AsyncSettings | None = None
+    #: The EndpointConfig has ExplainerConfig (SageMaker Clarify online explainability).
+    explainer: bool = False
 
     def variant(self, name: str) -> VariantRoute | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -120,6 +122,7 @@ def deployment_features(deployment: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "capture": CaptureSettings.of(deployment.get("DataCaptureConfig")),
         "asynchronous": AsyncSettings.of(deployment.get("AsyncInferenceConfig")),
+        "explainer": bool(deployment.get("ExplainerConfig")),
     }
 
 

@@ -20,6 +20,7 @@ from typing import cast
 
 import httptools
 
+from sagestack.containers.serving.errors import ErrorStyle, TextErrors
 from sagestack.containers.serving.handlers import Answer, LoadedModel, failure_status
 
 log = logging.getLogger("sagestack.serving")
@@ -63,15 +64,20 @@ def _chunked_head(content_type: str) -> bytes:
     ).encode("latin-1")
 
 
-def error_answer(status: int, message: str) -> Answer:
-    return Answer(status, message.encode(), "text/plain; charset=utf-8")
-
-
 class Application:
-    """The routes: `/ping`, `/invocations`, `/execution-parameters`; 404 for any other."""
+    """The routes: `/ping`, `/invocations`, `/execution-parameters`; 404 for any other. Errors
+    are answered in the shape of the framework's own model server (`errors`)."""
 
-    def __init__(self, model: LoadedModel, timeout: float, workers: int, payload_mb: int) -> None:
+    def __init__(
+        self,
+        model: LoadedModel,
+        timeout: float,
+        workers: int,
+        payload_mb: int,
+        errors: ErrorStyle | None = None,
+    ) -> None:
         self.model = model
+        self.errors = errors or TextErrors()
         self.timeout = timeout
         self.max_body = max(payload_mb, 100) * 1024 * 1024  # batch transform sends up to 100 MB
         parameters = {
@@ -96,13 +102,15 @@ class Application:
     ) -> Answer:
         if path == b"/invocations":
             if method != b"POST":
-                return error_answer(405, "Use POST for /invocations")
+                return self.errors.refusal(405, "Use POST for /invocations")
             return self.invoke(headers, body)
         if path == b"/ping":
-            return _PING if method in (b"GET", b"HEAD", b"POST") else error_answer(405, "Use GET")
+            if method in (b"GET", b"HEAD", b"POST"):
+                return _PING
+            return self.errors.refusal(405, "Use GET")
         if path == b"/execution-parameters":
-            return self._parameters if method == b"GET" else error_answer(405, "Use GET")
-        return error_answer(404, f"No route for {path.decode('latin-1')}")
+            return self._parameters if method == b"GET" else self.errors.refusal(405, "Use GET")
+        return self.errors.refusal(404, f"No route for {path.decode('latin-1')}")
 
     def invoke(self, headers: Mapping[str, str], body: bytes) -> Answer:
         return self.timed(self.model, headers, body)
@@ -124,16 +132,16 @@ class Application:
             return answer
         except RequestTimeout:
             log.error("Invocation timed out after %gs", self.timeout)
-            return error_answer(504, f"The model did not answer within {self.timeout:g} seconds")
+            return self.errors.refusal(
+                504, f"The model did not answer within {self.timeout:g} seconds"
+            )
         except Exception as error:
             status = failure_status(error)
-            message = str(error) or type(error).__name__
             if status >= 500:
                 log.error("Invocation failed (%d):\n%s", status, traceback.format_exc().rstrip())
-                message = f"{type(error).__name__}: {message}"
             else:
-                log.warning("Invocation refused (%d): %s", status, message)
-            return error_answer(status, message)
+                log.warning("Invocation refused (%d): %s", status, error)
+            return self.errors.failure(error)
         finally:
             self._armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -187,7 +195,7 @@ class HttpConnection(Protocol):
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
-            self._send(error_answer(400, "Malformed HTTP request"), close=True)
+            self._send(self.app.errors.refusal(400, "Malformed HTTP request"), close=True)
 
     # httptools callbacks -----------------------------------------------------------------
 
@@ -216,7 +224,7 @@ class HttpConnection(Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         if self.size > self.app.max_body:
-            self._send(error_answer(413, "The request body is too large"), close=True)
+            self._send(self.app.errors.refusal(413, "The request body is too large"), close=True)
             return
         path = self.url.partition(b"?")[0]
         body = self.body[0] if len(self.body) == 1 else b"".join(self.body)

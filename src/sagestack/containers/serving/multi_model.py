@@ -27,28 +27,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
+from sagestack.containers.serving.errors import TorchServeErrors, error_style
 from sagestack.containers.serving.handlers import Answer, LoadedModel, load
-from sagestack.containers.serving.http import Application, error_answer
+from sagestack.containers.serving.http import Application
 from sagestack.containers.serving.settings import ServingSettings
 
 log = logging.getLogger("sagestack.serving")
 
 TARGET_MODEL = "x-amzn-sagemaker-target-model"
-
-
-def _no_model(body: bytes, content_type: str, accept: str, headers: Mapping[str, str]) -> Answer:
-    return error_answer(400, "This is a multi-model server: name the target model")
+NO_TARGET = "This is a multi-model server: name the target model"
 
 
 class MultiModelApplication(Application):
     """Application with the model-management routes and one LoadedModel per model name."""
 
     def __init__(self, settings: ServingSettings) -> None:
+        errors = error_style(settings.mode, settings.name)
+
+        def no_model(
+            body: bytes, content_type: str, accept: str, head: Mapping[str, str]
+        ) -> Answer:
+            return errors.refusal(400, NO_TARGET)
+
         super().__init__(
-            LoadedModel(_no_model, "multi-model server"),
+            LoadedModel(no_model, "multi-model server"),
             settings.timeout,
             settings.workers,
             settings.max_payload_mb,
+            errors,
         )
         self.settings = settings
         self.models: dict[str, LoadedModel] = {}
@@ -62,7 +68,7 @@ class MultiModelApplication(Application):
                 return Answer(200, json.dumps({"models": listed}).encode(), "application/json")
             if method == b"POST":
                 return self.load_model(body)
-            return error_answer(405, "Use GET or POST for /models")
+            return self.errors.refusal(405, "Use GET or POST for /models")
         if path.startswith(b"/models/"):
             rest = unquote(path[len(b"/models/") :].decode("latin-1"))
             if method == b"POST" and rest.endswith("/invoke"):
@@ -71,20 +77,22 @@ class MultiModelApplication(Application):
                 return self.unload_model(rest)
             if method == b"GET":
                 if rest not in self.models:
-                    return error_answer(404, f"Model {rest} is not loaded")
+                    return self._not_loaded(rest)
                 return Answer(200, json.dumps({"modelName": rest}).encode(), "application/json")
-            return error_answer(405, "Use POST /models/<name>/invoke or DELETE /models/<name>")
+            return self.errors.refusal(
+                405, "Use POST /models/<name>/invoke or DELETE /models/<name>"
+            )
         if path == b"/invocations" and method == b"POST":
             target = headers.get(TARGET_MODEL)
             if not target:
-                return error_answer(400, "This is a multi-model server: name the target model")
+                return self.errors.refusal(400, NO_TARGET)
             return self.invoke_model(target, headers, body)
         return super().respond(method, path, headers, body)
 
     def invoke_model(self, name: str, headers: Mapping[str, str], body: bytes) -> Answer:
         model = self.models.get(name)
         if model is None:
-            return error_answer(404, f"Model {name} is not loaded")
+            return self._not_loaded(name)
         return self.timed(model, headers, body)
 
     def load_model(self, body: bytes) -> Answer:
@@ -92,17 +100,19 @@ class MultiModelApplication(Application):
             request = json.loads(body)
             name, url = str(request["model_name"]), Path(str(request["url"]))
         except (ValueError, KeyError, TypeError):
-            return error_answer(400, 'Expected {"model_name": ..., "url": ...}')
+            return self.errors.refusal(400, 'Expected {"model_name": ..., "url": ...}')
         if name in self.models:
-            return error_answer(409, f"Model {name} is already loaded")
+            return self.errors.refusal(409, f"Model {name} is already loaded")
         if not url.is_dir():
-            return error_answer(404, f"Model directory {url} does not exist")
+            return self.errors.refusal(
+                404, f"Model directory {url} does not exist", "ModelNotFoundException"
+            )
         started = time.monotonic()
         try:
             self.models[name] = load(self._settings_for(url))
         except Exception as error:
             log.error("Model %s failed to load:\n%s", name, traceback.format_exc().rstrip())
-            return error_answer(
+            return self.errors.refusal(
                 500, f"Model {name} failed to load: {type(error).__name__}: {error}"
             )
         log.info("Loaded model %s in %.2fs", name, time.monotonic() - started)
@@ -112,11 +122,17 @@ class MultiModelApplication(Application):
 
     def unload_model(self, name: str) -> Answer:
         if self.models.pop(name, None) is None:
-            return error_answer(404, f"Model {name} is not loaded")
+            return self._not_loaded(name)
         log.info("Unloaded model %s", name)
         return Answer(
             200, json.dumps({"status": f"Model {name} unloaded"}).encode(), "application/json"
         )
+
+    def _not_loaded(self, name: str) -> Answer:
+        """404; TorchServe and MMS name it ModelNotFoundException ("Model not found: ...")."""
+        if isinstance(self.errors, TorchServeErrors):
+            return self.errors.refusal(404, f"Model not found: {name}", "ModelNotFoundException")
+        return self.errors.refusal(404, f"Model {name} is not loaded")
 
     def _settings_for(self, model_dir: Path) -> ServingSettings:
         """The settings of a single-model server whose model directory is `model_dir`; the

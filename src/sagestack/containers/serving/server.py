@@ -24,6 +24,7 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
+from sagestack.containers.serving.errors import error_style
 from sagestack.containers.serving.handlers import load
 from sagestack.containers.serving.http import Application, HttpConnection
 from sagestack.containers.serving.multi_model import MultiModelApplication
@@ -84,7 +85,8 @@ def _application(settings: ServingSettings) -> tuple[Application, str]:
     if settings.multi_model:
         return MultiModelApplication(settings), "multi-model server (models load on request)"
     model = load(settings)
-    app = Application(model, settings.timeout, settings.workers, settings.max_payload_mb)
+    errors = error_style(settings.mode, settings.name)
+    app = Application(model, settings.timeout, settings.workers, settings.max_payload_mb, errors)
     return app, model.description
 
 

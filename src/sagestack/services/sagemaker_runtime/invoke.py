@@ -87,6 +87,8 @@ class InvokeApi:
         route = self.route(ctx, name)
         if route.asynchronous is not None:
             raise is_async(name)
+        if route.explainer or request.get("EnableExplanations") is not None:
+            raise explanations_refused(route)
         for unsupported in ("InferenceComponentName",):
             if request.get(unsupported):
                 raise validation_error(
@@ -262,6 +264,23 @@ class InvokeApi:
 
 #: What a request gets when no replica of the variant can take it.
 UNAVAILABLE = "The endpoint has no replica ready to serve the request; try again."
+
+
+def explanations_refused(route: EndpointRoute) -> ServiceError:
+    """EnableExplanations asks the endpoint's Clarify explainer, which only an endpoint whose
+    EndpointConfig has ExplainerConfig runs. Such an endpoint answers every invocation in the
+    explainer's own schema (predictions with their SHAP explanations), which sagestack does not
+    compute: it refuses them rather than answer in a schema SageMaker would not use."""
+    if not route.explainer:
+        return validation_error(
+            "EnableExplanations is only supported for an endpoint whose endpoint configuration "
+            f"has an ExplainerConfig; endpoint {route.name} was created without one."
+        )
+    return validation_error(
+        f"Endpoint {route.name} has an ExplainerConfig, but SageMaker Clarify online "
+        "explainability is not available in sagestack yet: deploy the endpoint from an "
+        "endpoint configuration without ExplainerConfig to invoke it."
+    )
 
 
 def payload(request: Mapping[str, Any]) -> bytes:
