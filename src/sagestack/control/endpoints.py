@@ -385,7 +385,7 @@ class EndpointController:
                 for variant in hosted(deployment):
                     replicas = fleet.get(variant["VariantName"], [])
                     for index, replica in enumerate(replicas):
-                        if not replica.alive():
+                        if not replica.retired and not replica.alive():
                             self._replace(record, variant, replicas, index)
                 capacities = self._book.serverless(record.arn)
                 self._serverless.scale_to_zero(record.arn, fleet, capacities)

@@ -59,6 +59,9 @@ class ReplicaProcess:
     #: ContainerHostname of each container (this one first).
     siblings: tuple[ReplicaProcess, ...] = ()
     hostnames: tuple[str, ...] = ()
+    #: Set when sagestack stops it (retired by an update or a scale-in): its exit is expected,
+    #: so the watchdog must not replace it.
+    retired: bool = False
 
     def alive(self) -> bool:
         return all(p.running.poll() is None for p in (self, *self.siblings))
@@ -74,6 +77,7 @@ class ReplicaProcess:
         return tuple((h, p.address) for h, p in zip(self.hostnames, processes, strict=True))
 
     def stop(self, grace: float = 5.0) -> None:
+        self.retired = True
         for sibling in self.siblings:
             sibling.stop(grace)
         self.on_stop(self)
