@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,39 +48,32 @@ class ResourceType:
     #: Longest generated name.
     name_length: int = 63
 
+    @classmethod
+    def sagemaker(cls, noun: str, **options: Any) -> ResourceType:
+        """`AWS::SageMaker::<noun>`, on the API's Create/Describe/Delete<noun> operations and its
+        <noun>Name / <noun>Arn members, as SageMaker names them; `options` for what differs."""
+        named: dict[str, Any] = {
+            "name_property": f"{noun}Name",
+            "identifier": f"{noun}Name",
+            "arn_member": f"{noun}Arn",
+            "name_attributes": frozenset({f"{noun}Name"}),
+        }
+        return cls(
+            f"AWS::SageMaker::{noun}",
+            create=f"Create{noun}",
+            describe=f"Describe{noun}",
+            delete=f"Delete{noun}",
+            **{**named, **options},
+        )
+
 
 TYPES: Mapping[str, ResourceType] = {
     t.type_name: t
     for t in (
-        ResourceType(
-            "AWS::SageMaker::Model",
-            create="CreateModel",
-            describe="DescribeModel",
-            delete="DeleteModel",
-            name_property="ModelName",
-            identifier="ModelName",
-            arn_member="ModelArn",
-            name_attributes=frozenset({"ModelName"}),
-        ),
-        ResourceType(
-            "AWS::SageMaker::EndpointConfig",
-            create="CreateEndpointConfig",
-            describe="DescribeEndpointConfig",
-            delete="DeleteEndpointConfig",
-            name_property="EndpointConfigName",
-            identifier="EndpointConfigName",
-            arn_member="EndpointConfigArn",
-            name_attributes=frozenset({"EndpointConfigName"}),
-        ),
-        ResourceType(
-            "AWS::SageMaker::Endpoint",
-            create="CreateEndpoint",
-            describe="DescribeEndpoint",
-            delete="DeleteEndpoint",
-            name_property="EndpointName",
-            identifier="EndpointName",
-            arn_member="EndpointArn",
-            name_attributes=frozenset({"EndpointName"}),
+        ResourceType.sagemaker("Model"),
+        ResourceType.sagemaker("EndpointConfig"),
+        ResourceType.sagemaker(
+            "Endpoint",
             updates={
                 "EndpointConfigName": "UpdateEndpoint",
                 "DeploymentConfig": "UpdateEndpoint",
@@ -92,28 +86,17 @@ TYPES: Mapping[str, ResourceType] = {
             failed=frozenset({"Failed", "UpdateRollbackFailed", "OutOfService"}),
             deletes_later=True,
         ),
-        ResourceType(
-            "AWS::SageMaker::ModelPackageGroup",
-            create="CreateModelPackageGroup",
-            describe="DescribeModelPackageGroup",
-            delete="DeleteModelPackageGroup",
-            name_property="ModelPackageGroupName",
-            identifier="ModelPackageGroupName",
-            arn_member="ModelPackageGroupArn",
-            name_attributes=frozenset({"ModelPackageGroupName"}),
+        ResourceType.sagemaker(
+            "ModelPackageGroup",
             status_member="ModelPackageGroupStatus",
             ready=frozenset({"Completed"}),
             failed=frozenset({"Failed", "DeleteFailed"}),
             deletes_later=True,
         ),
-        ResourceType(
-            "AWS::SageMaker::ModelPackage",
-            create="CreateModelPackage",
-            describe="DescribeModelPackage",
-            delete="DeleteModelPackage",
-            name_property=None,
-            identifier="ModelPackageName",
-            arn_member="ModelPackageArn",
+        ResourceType.sagemaker(
+            "ModelPackage",
+            name_property=None,  # versions are numbered by the API
+            name_attributes=frozenset(),
             status_member="ModelPackageStatus",
             ready=frozenset({"Completed"}),
             failed=frozenset({"Failed"}),
