@@ -16,7 +16,7 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources import processing_jobs as jobs
 from sagestack.resources.lifecycles import deleted_event
-from sagestack.resources.records import Event, ResourceRecord
+from sagestack.resources.records import ResourceRecord
 from sagestack.services.sagemaker.listing import ListRules
 from sagestack.services.sagemaker.processing_job_rules import check_create
 from sagestack.services.sagemaker.resource_api import ResourceApi
@@ -27,7 +27,7 @@ from sagestack.spec.errors import (
     ValidationException,
 )
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordBusy, ResourceStore, change_record
+from sagestack.store.base import ResourceStore
 
 LIST_PROCESSING_JOBS = ListRules(
     kind=jobs.KIND,
@@ -76,23 +76,7 @@ class ProcessingJobsApi(ResourceApi):
     @operation("StopProcessingJob")
     def stop_processing_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["ProcessingJobName"]
-
-        def stop(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
-            if record.status != "InProgress":
-                raise ValidationException(
-                    f"The request was rejected because the processing job is in status "
-                    f"{record.status}."
-                )
-            return jobs.advance(record, "Stopping", now=ctx.now, StopRequested=True)
-
-        try:
-            changed = change_record(self.store, self.arn_of(ctx, name), stop)
-        except RecordBusy:
-            raise ResourceInUse(
-                f"Processing job {name} is changing too often; try again."
-            ) from None
-        if changed is None:
-            raise ValidationException(not_found(name))
+        self.stop_job(ctx, name, jobs.advance, ValidationException(not_found(name)))
         self.wake()
         return {}
 

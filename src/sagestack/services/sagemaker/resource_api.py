@@ -3,18 +3,21 @@ with SageMaker's own wording for "already exists" and "could not find"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sagestack.api.context import RequestContext
 from sagestack.resources.arns import arn
 from sagestack.resources.lifecycles import created_event, deleted_event
-from sagestack.resources.records import ResourceRecord
+from sagestack.resources.records import Event, ResourceRecord
 from sagestack.services.sagemaker.listing import ListRules, list_records
 from sagestack.services.sagemaker.tags import checked_tags
-from sagestack.spec.errors import ServiceError, ValidationException
+from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordExists, ResourceStore
+from sagestack.store.base import Change, RecordBusy, RecordExists, ResourceStore, change_record
+
+#: A job kind's status change: (record, status, now=..., **state) → (changed, event).
+Advance = Callable[..., tuple[ResourceRecord, Event | None]]
 
 
 class ResourceApi:
@@ -67,6 +70,38 @@ class ResourceApi:
         if record is None:
             raise ValidationException(f'Could not find {self.noun} "{self.arn_of(ctx, name)}".')
         return record
+
+    def change(
+        self, ctx: RequestContext, name: str, change: Change, missing: ServiceError
+    ) -> ResourceRecord:
+        """The named record with `change` applied (store.change_record); `missing` when there
+        is no such record."""
+        try:
+            record = change_record(self.store, self.arn_of(ctx, name), change)
+        except RecordBusy:
+            raise ResourceInUse(
+                f"{self.noun[0].upper()}{self.noun[1:]} {name} is changing too often; try again."
+            ) from None
+        if record is None:
+            raise missing
+        return record
+
+    def stop_job(
+        self, ctx: RequestContext, name: str, advance: Advance, missing: ServiceError
+    ) -> ResourceRecord:
+        """Stop{Training,Processing,Transform}Job: an InProgress job goes Stopping (its
+        controller then ends its processes and the job); in any other status SageMaker
+        rejects the request."""
+
+        def stop(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
+            if record.status != "InProgress":
+                raise ValidationException(
+                    f"The request was rejected because the {self.noun} is in status "
+                    f"{record.status}."
+                )
+            return advance(record, "Stopping", now=ctx.now, StopRequested=True)
+
+        return self.change(ctx, name, stop, missing)
 
     def delete_record(self, ctx: RequestContext, name: str) -> ResourceRecord:
         record = self.require(ctx, name)

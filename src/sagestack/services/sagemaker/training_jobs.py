@@ -26,7 +26,7 @@ from sagestack.services.sagemaker.resource_api import ResourceApi
 from sagestack.services.sagemaker.training_job_rules import check_create
 from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import Change, RecordBusy, ResourceStore, change_record
+from sagestack.store.base import ResourceStore
 
 LIST_TRAINING_JOBS = ListRules(
     kind=jobs.KIND,
@@ -94,15 +94,7 @@ class TrainingJobsApi(ResourceApi):
 
     @operation("StopTrainingJob")
     def stop_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        def stop(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
-            if record.status != "InProgress":
-                raise ValidationException(
-                    f"The request was rejected because the training job is in status "
-                    f"{record.status}."
-                )
-            return jobs.advance(record, "Stopping", now=ctx.now, StopRequested=True)
-
-        self._change(ctx, request["TrainingJobName"], stop)
+        self.stop_job(ctx, request["TrainingJobName"], jobs.advance, ValidationException(NOT_FOUND))
         self.wake()
         return {}
 
@@ -115,7 +107,9 @@ class TrainingJobsApi(ResourceApi):
         def update(record: ResourceRecord) -> tuple[ResourceRecord, Event | None]:
             return _updated(record, updates, now=ctx.now)
 
-        record = self._change(ctx, request["TrainingJobName"], update)
+        record = self.change(
+            ctx, request["TrainingJobName"], update, ValidationException(NOT_FOUND)
+        )
         return {"TrainingJobArn": record.arn}
 
     @operation("DeleteTrainingJob")
@@ -143,15 +137,6 @@ class TrainingJobsApi(ResourceApi):
 
     def _job(self, ctx: RequestContext, name: str) -> ResourceRecord:
         record = self.store.get(self.kind, ctx.account, ctx.region, name)
-        if record is None:
-            raise ValidationException(NOT_FOUND)
-        return record
-
-    def _change(self, ctx: RequestContext, name: str, change: Change) -> ResourceRecord:
-        try:
-            record = change_record(self.store, self.arn_of(ctx, name), change)
-        except RecordBusy:
-            raise ResourceInUse(f"Training job {name} is changing too often; try again.") from None
         if record is None:
             raise ValidationException(NOT_FOUND)
         return record

@@ -15,13 +15,13 @@ from sagestack.api.context import RequestContext
 from sagestack.api.registry import operation
 from sagestack.resources import transform_jobs as jobs
 from sagestack.resources.arns import arn
-from sagestack.resources.records import Event, ResourceRecord
+from sagestack.resources.records import ResourceRecord
 from sagestack.services.sagemaker.listing import ListRules
 from sagestack.services.sagemaker.resource_api import ResourceApi
 from sagestack.services.sagemaker.transform_job_rules import check_create
 from sagestack.spec.errors import ResourceInUse, ServiceError, ValidationException
 from sagestack.spec.pagination import TokenCodec
-from sagestack.store.base import RecordBusy, ResourceStore, change_record
+from sagestack.store.base import ResourceStore
 
 LIST_TRANSFORM_JOBS = ListRules(
     kind=jobs.KIND,
@@ -84,23 +84,7 @@ class TransformJobsApi(ResourceApi):
     @operation("StopTransformJob")
     def stop_transform_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["TransformJobName"]
-
-        def stop(record: ResourceRecord) -> tuple[ResourceRecord, Event | None] | None:
-            if record.status == "Stopping":
-                return None  # already on its way
-            if record.status != "InProgress":
-                raise ValidationException(
-                    f"The request was rejected because the transform job is in status "
-                    f"{record.status}."
-                )
-            return jobs.advance(record, "Stopping", now=ctx.now, StopRequested=True)
-
-        try:
-            record = change_record(self.store, self.arn_of(ctx, name), stop)
-        except RecordBusy:
-            raise ResourceInUse(f"Transform job {name} is changing too often; try again.") from None
-        if record is None:
-            raise not_found(name)
+        self.stop_job(ctx, name, jobs.advance, not_found(name))
         self.wake()
         return {}
 
