@@ -18,15 +18,17 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sagestack.executors.base import Executor, Running
-from sagestack.resources.images import instance_vcpus
+from sagestack.observability.log_store import LogStore
+from sagestack.resources.images import LocalImage, instance_vcpus
 from sagestack.resources.records import Event, ResourceRecord
+from sagestack.storage.base import ObjectStore
 from sagestack.store.base import Change, ResourceStore, change_record
 
 LOG = logging.getLogger(__name__)
@@ -64,11 +66,17 @@ class JobController(abc.ABC):
         self,
         store: ResourceStore,
         *,
+        objects: ObjectStore,
+        logs: LogStore,
         executor: Executor,
         jobs_dir: Path,
+        local_images: Callable[[], Mapping[str, LocalImage]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._objects = objects
+        self._logs = logs
+        self._local_images = local_images
         self._executor = executor
         self._jobs_dir = jobs_dir
         self._clock = clock

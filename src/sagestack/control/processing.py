@@ -69,10 +69,15 @@ class ProcessingController(JobController):
         local_images: Callable[[], Mapping[str, LocalImage]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(store, executor=executor, jobs_dir=jobs_dir, clock=clock)
-        self._objects = objects
-        self._logs = logs
-        self._local_images = local_images
+        super().__init__(
+            store,
+            objects=objects,
+            logs=logs,
+            executor=executor,
+            jobs_dir=jobs_dir,
+            local_images=local_images,
+            clock=clock,
+        )
 
     def _advance(self, arn: str, status: str, **values: Any) -> ResourceRecord:
         """Move the job to `status`. While a stop is under way, the job stays Stopping until

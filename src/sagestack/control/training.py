@@ -73,11 +73,16 @@ class TrainingController(JobController):
         local_images: Callable[[], Mapping[str, LocalImage]] = dict,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(store, executor=executor, jobs_dir=paths.jobs, clock=clock)
-        self._objects = objects
-        self._logs = logs
+        super().__init__(
+            store,
+            objects=objects,
+            logs=logs,
+            executor=executor,
+            jobs_dir=paths.jobs,
+            local_images=local_images,
+            clock=clock,
+        )
         self._paths = paths
-        self._local_images = local_images
 
     # -- record updates ---------------------------------------------------------------------
 
